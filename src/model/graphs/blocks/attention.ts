@@ -1,0 +1,80 @@
+import type { GraphBuilder, Value } from '../../onnx/graph-builder.js';
+import { linear } from './linear.js';
+import { applyRope } from './rope.js';
+
+/**
+ * The cache lives outside the graph (see engine/kv-pool.ts): the graph reads
+ * the past keys/values as inputs, which onnxruntime wraps without copying,
+ * and returns only the new step's keys/values for the engine to store.
+ * Attention then covers the past and the new tokens without concatenating
+ * them: one softmax over the joined scores, two weighted sums added.
+ */
+export interface AttentionPast {
+  /** [B, H, Dh, C] keys, rotated at their absolute positions, stored transposed. */
+  k: Value;
+  /** [B, H, C, Dh] values. */
+  v: Value;
+  /** [B, 1, T, C] additive bias: 0 for visible slots, -inf for empty or expired ones. */
+  bias: Value;
+}
+
+export interface AttentionArgs {
+  name: string;
+  /** [B, T, D], already normalized. */
+  x: Value;
+  dim: number;
+  heads: number;
+  inProj: Float32Array;
+  outProj: Float32Array;
+  past: AttentionPast | null;
+  /** [B or 1, 1, T, T] additive causal bias among the new tokens; null when T = 1. */
+  selfBias: Value | null;
+  rope: { cos: Value; sin: Value } | null;
+}
+
+export interface AttentionResult {
+  out: Value;
+  /** [B, H, T, Dh] new keys (rotated). */
+  newK: Value;
+  /** [B, H, T, Dh] new values. */
+  newV: Value;
+}
+
+export function attention(b: GraphBuilder, a: AttentionArgs): AttentionResult {
+  const dh = a.dim / a.heads;
+  const qkv = linear(b, a.x, `${a.name}.in_proj`, a.inProj, 3 * a.dim, a.dim);
+  // [B, T, 3, H, Dh] -> [3, B, H, T, Dh]
+  const split = b.transpose(b.reshape(qkv, [0, 0, 3, a.heads, dh]), [2, 0, 3, 1, 4]);
+  let [q, k, v] = b.split(split, [1, 1, 1], 0).map((t) => b.squeeze(t, [0])) as [Value, Value, Value];
+  if (a.rope) {
+    q = applyRope(b, q, a.rope.cos, a.rope.sin, dh);
+    k = applyRope(b, k, a.rope.cos, a.rope.sin, dh);
+  }
+  const qs = b.mul(q, b.constF32(1 / Math.sqrt(dh)));
+  let selfScores = b.matmul(qs, b.transpose(k, [0, 1, 3, 2]));
+  if (a.selfBias) selfScores = b.add(selfScores, a.selfBias);
+  let out: Value;
+  if (a.past) {
+    const pastScores = b.add(b.matmul(qs, a.past.k), a.past.bias);
+    const joined = b.softmax(b.concat([pastScores, selfScores], -1), -1);
+    const pastLen = b.op1('Shape', [a.past.v], {});
+    // Split the probabilities at C (the past length, known only at run time).
+    const c = b.slice(pastLen, [2], [3], [0]);
+    const [pPast, pSelf] = splitAt(b, joined, c);
+    out = b.add(b.matmul(pPast, a.past.v), b.matmul(pSelf, v));
+  } else {
+    out = b.matmul(b.softmax(selfScores, -1), v);
+  }
+  const merged = b.reshape(b.transpose(out, [0, 2, 1, 3]), [0, 0, a.dim]);
+  return { out: linear(b, merged, `${a.name}.out_proj`, a.outProj, a.dim, a.dim), newK: k, newV: v };
+}
+
+/** Splits the last axis of x at a run-time index `at` (a 1-element int64 tensor). */
+function splitAt(b: GraphBuilder, x: Value, at: Value): [Value, Value] {
+  const zero = b.constI64([0]);
+  const big = b.constI64([Number.MAX_SAFE_INTEGER]);
+  const axis = b.constI64([-1]);
+  const first = b.op1('Slice', [x, zero, at, axis]);
+  const second = b.op1('Slice', [x, at, big, axis]);
+  return [first, second];
+}
