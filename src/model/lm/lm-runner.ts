@@ -1,0 +1,121 @@
+import type ort from 'onnxruntime-node';
+import { KvRing } from '../runtime/kv-ring.js';
+import { causalBias, ropeTables } from '../runtime/rope-tables.js';
+import { createSession, f32, i64, outputF32, type SessionOptions } from '../onnx/session.js';
+import { lmDims, type LmConfig, type LmDims } from './config.js';
+
+export interface LmGraphs {
+  temporal: Uint8Array | string;
+  depformer: (Uint8Array | string)[];
+}
+
+export interface TemporalResult {
+  /** [rows, T, D] */
+  hidden: Float32Array;
+  /** [rows, T, text_card] */
+  textLogits: Float32Array;
+}
+
+/**
+ * Runs the LM graphs for a batch made of the first `rows` slots, keeping each
+ * slot's temporal KV cache (a ring of `context` frames) and the depformer's
+ * per-frame cache outside the graphs.
+ */
+export class LmRunner {
+  readonly dims: LmDims;
+  readonly temporalCache: KvRing;
+  readonly depCache: KvRing;
+  private constructor(
+    readonly config: LmConfig,
+    readonly slots: number,
+    private readonly temporal: ort.InferenceSession,
+    private readonly depformer: ort.InferenceSession[],
+  ) {
+    this.dims = lmDims(config);
+    const d = this.dims;
+    this.temporalCache = new KvRing(d.layers, slots, d.heads, d.dimPerHead, config.context);
+    this.depCache = new KvRing(d.depLayers, slots, d.depHeads, d.depDimPerHead, d.depQ);
+  }
+
+  static async create(config: LmConfig, graphs: LmGraphs, slots: number, opts: SessionOptions): Promise<LmRunner> {
+    const temporal = await createSession(graphs.temporal, opts);
+    const dep: ort.InferenceSession[] = [];
+    for (const g of graphs.depformer) dep.push(await createSession(g, opts));
+    return new LmRunner(config, slots, temporal, dep);
+  }
+
+  /** Bytes of KV cache held per session. */
+  get bytesPerSlot(): number {
+    return this.temporalCache.bytesPerSlot + this.depCache.bytesPerSlot;
+  }
+
+  resetSlot(slot: number): void {
+    this.temporalCache.reset(slot);
+    this.depCache.reset(slot);
+  }
+
+  moveSlot(from: number, to: number): void {
+    this.temporalCache.move(from, to);
+  }
+
+  /**
+   * One temporal pass over T new frames per row. `indices` are embedding-table
+   * rows [rows, T, streams]. Rows with exec[r] = 0 are computed but their
+   * cache is left as it was.
+   */
+  async temporalStep(rows: number, T: number, indices: BigInt64Array, exec?: Uint8Array): Promise<TemporalResult> {
+    const d = this.dims;
+    const C = this.config.context;
+    const cache = this.temporalCache;
+    const rope = ropeTables(cache.positions, rows, T, d.dimPerHead, this.config.max_period);
+    const feeds: Record<string, ort.Tensor> = {
+      tokens: i64(indices, [rows, T, d.streams]),
+      rope_cos: f32(rope.cos, [rows, 1, T, d.dimPerHead / 2, 1]),
+      rope_sin: f32(rope.sin, [rows, 1, T, d.dimPerHead / 2, 1]),
+      past_bias: f32(cache.bias(rows, T), [rows, 1, T, C]),
+      self_bias: f32(causalBias(T), [1, 1, T, T]),
+    };
+    for (let l = 0; l < d.layers; l++) {
+      feeds[`past_k_${l}`] = f32(cache.keyView(l, rows), [rows, d.heads, d.dimPerHead, C]);
+      feeds[`past_v_${l}`] = f32(cache.valueView(l, rows), [rows, d.heads, C, d.dimPerHead]);
+    }
+    const out = await this.temporal.run(feeds);
+    for (let l = 0; l < d.layers; l++) {
+      cache.write(l, rows, T, outputF32(out, `new_k_${l}`), outputF32(out, `new_v_${l}`), exec);
+    }
+    cache.advance(rows, T, exec);
+    return { hidden: outputF32(out, 'hidden'), textLogits: outputF32(out, 'text_logits') };
+  }
+
+  /** Restarts the depformer cache of the first `rows` slots (once per frame). */
+  beginDepformer(rows: number): void {
+    for (let r = 0; r < rows; r++) this.depCache.reset(r);
+  }
+
+  /** Depformer step for codebook k: returns logits [rows, card]. */
+  async depformerStep(k: number, rows: number, hidden: Float32Array, prevTokens: BigInt64Array): Promise<Float32Array> {
+    const d = this.dims;
+    const Q = d.depQ;
+    const cache = this.depCache;
+    const feeds: Record<string, ort.Tensor> = {
+      hidden: f32(hidden, [rows, d.dim]),
+      prev_token: i64(prevTokens, [rows]),
+      past_bias: f32(cache.bias(rows, 1), [rows, 1, 1, Q]),
+    };
+    for (let l = 0; l < d.depLayers; l++) {
+      feeds[`past_k_${l}`] = f32(cache.keyView(l, rows), [rows, d.depHeads, d.depDimPerHead, Q]);
+      feeds[`past_v_${l}`] = f32(cache.valueView(l, rows), [rows, d.depHeads, Q, d.depDimPerHead]);
+    }
+    const out = await this.depformer[k]!.run(feeds);
+    for (let l = 0; l < d.depLayers; l++) {
+      cache.write(l, rows, 1, outputF32(out, `new_k_${l}`), outputF32(out, `new_v_${l}`));
+    }
+    cache.advance(rows, 1);
+    return outputF32(out, 'logits');
+  }
+
+  async release(): Promise<void> {
+    await this.temporal.release();
+    for (const s of this.depformer) await s.release();
+  }
+}

@@ -1,0 +1,79 @@
+import { DelayedTokens } from '../engine/delayed-tokens.js';
+import { embeddingIndices, embeddingLayout } from '../model/lm/embeddings.js';
+import type { LmRunner } from '../model/lm/lm-runner.js';
+import type { Reference } from './reference.js';
+
+export interface LmParityResult {
+  maxTextLogitDiff: number;
+  maxDepformerLogitDiff: number;
+  greedyMatched: number;
+  greedyTotal: number;
+  /** Free-running greedy outputs, one per step (null while the delays fill). */
+  outputs: (number[] | null)[];
+}
+
+function argmax(a: Float32Array, off: number, n: number): number {
+  let best = 0;
+  for (let i = 1; i < n; i++) if (a[off + i]! > a[off + best]!) best = i;
+  return best;
+}
+
+/**
+ * Steps the LM over the reference's user tokens twice: with the reference's
+ * own tokens forced as inputs (so one near-tie cannot derail the rest) to
+ * compare logits, then free-running greedy to compare outputs.
+ */
+export async function lmParity(runner: LmRunner, delays: number[], ref: Reference['lm']): Promise<LmParityResult> {
+  const d = runner.dims;
+  const layout = embeddingLayout(d);
+  const generated = 1 + d.depQ;
+  // Token sampled at step s for stream g, as the reference's realigned outputs reveal it.
+  const forced = (s: number, g: number): number | null => ref.outputs[s + d.maxDelay - delays[g]!]?.[g] ?? null;
+
+  const run = async (teacher: boolean) => {
+    runner.resetSlot(0);
+    const tokens = new DelayedTokens(1, delays, generated, d.textCard, d.card);
+    const input = new Int32Array(d.streams);
+    const idx = new BigInt64Array(d.streams);
+    const sampled = new Int32Array(generated);
+    const out = new Int32Array(generated);
+    const prev = new BigInt64Array(1);
+    let maxText = 0;
+    let maxDep = 0;
+    const outputs: (number[] | null)[] = [];
+    for (let t = 0; t < ref.steps; t++) {
+      tokens.input(0, ref.user_audio_tokens[t]!, input);
+      embeddingIndices(layout, input, idx, 0);
+      const { hidden, textLogits } = await runner.temporalStep(1, 1, idx);
+      const refText = ref.text_logits[t]!;
+      for (let i = 0; i < d.textCard; i++) maxText = Math.max(maxText, Math.abs(textLogits[i]! - refText[i]!));
+      sampled[0] = (teacher ? forced(t, 0) : null) ?? argmax(textLogits, 0, d.textCard);
+      runner.beginDepformer(1);
+      for (let k = 0; k < d.depQ; k++) {
+        prev[0] = BigInt(sampled[k]!);
+        const logits = await runner.depformerStep(k, 1, hidden, prev);
+        const refDep = ref.depformer_logits[t]![k]!;
+        for (let i = 0; i < d.card; i++) maxDep = Math.max(maxDep, Math.abs(logits[i]! - refDep[i]!));
+        sampled[k + 1] = (teacher ? forced(t, k + 1) : null) ?? argmax(logits, 0, d.card);
+      }
+      outputs.push(tokens.commit(0, sampled, out) ? [...out] : null);
+    }
+    return { maxText, maxDep, outputs };
+  };
+
+  const forcedRun = await run(true);
+  const greedy = await run(false);
+  let matched = 0;
+  for (let t = 0; t < ref.steps; t++) {
+    const a = greedy.outputs[t];
+    const b = ref.outputs[t];
+    if (a === null ? b === null : b !== null && a.length === b.length && a.every((v, i) => v === b[i])) matched++;
+  }
+  return {
+    maxTextLogitDiff: forcedRun.maxText,
+    maxDepformerLogitDiff: forcedRun.maxDep,
+    greedyMatched: matched,
+    greedyTotal: ref.steps,
+    outputs: greedy.outputs,
+  };
+}
