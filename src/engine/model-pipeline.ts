@@ -1,0 +1,155 @@
+import type { LmRunner } from '../model/lm/lm-runner.js';
+import { embeddingIndices, embeddingLayout, type EmbeddingLayout } from '../model/lm/embeddings.js';
+import type { Codec } from './codec.js';
+import { DelayedTokens } from './delayed-tokens.js';
+import { StageTimer, type StageTimes } from './stage-timer.js';
+
+/** Per-row choices the pipeline delegates to the session that owns the row. */
+export interface RowSampler {
+  sampleText(logits: Float32Array, offset: number, length: number): number;
+  sampleAudio(codebook: number, logits: Float32Array, offset: number, length: number): number;
+}
+
+export interface RowInput {
+  /** This row takes a step now (it has a whole input frame). */
+  exec: boolean;
+  /** First frame of the session: encoded, then the codec state restarts (as Moshi's server does). */
+  first: boolean;
+  pcm: Float32Array | null;
+  sampler: RowSampler | null;
+}
+
+export interface RowOutput {
+  /** Decoded model audio for this step, once the delays have filled. */
+  pcm: Float32Array | null;
+  /** Realigned tokens [text, audio...] of this step's output frame. */
+  tokens: Int32Array | null;
+}
+
+export interface StepResult {
+  rows: RowOutput[];
+  times: StageTimes;
+}
+
+/**
+ * One frame of the whole model for a batch made of the first `rows` slots:
+ * codec encode, one temporal step, the depformer's codebook steps, sampling,
+ * codec decode. Rows that are not executing are computed alongside (batch
+ * shapes stay fixed) but keep their state.
+ */
+export class ModelPipeline {
+  readonly tokens: DelayedTokens;
+  private readonly layout: EmbeddingLayout;
+  private readonly frameSize: number;
+
+  constructor(readonly lm: LmRunner, readonly codec: Codec, readonly slots: number) {
+    const d = lm.dims;
+    this.tokens = new DelayedTokens(slots, lm.config.delays, 1 + d.depQ, d.textCard, d.card);
+    this.layout = embeddingLayout(d);
+    this.frameSize = codec.frameSize;
+    if (codec.numCodebooks !== d.depQ) {
+      throw new Error(`codec gives ${codec.numCodebooks} codebooks but the LM expects ${d.depQ}`);
+    }
+  }
+
+  resetSlot(slot: number): void {
+    this.lm.resetSlot(slot);
+    this.codec.resetSlot(slot);
+    this.tokens.reset(slot);
+  }
+
+  moveSlot(from: number, to: number): void {
+    this.lm.moveSlot(from, to);
+    this.codec.moveSlot(from, to);
+    this.tokens.move(from, to);
+  }
+
+  async step(inputs: RowInput[]): Promise<StepResult> {
+    const rows = inputs.length;
+    const d = this.lm.dims;
+    const Q = d.depQ;
+    const timer = new StageTimer();
+    const exec = new Uint8Array(rows);
+    const pcm = new Float32Array(rows * this.frameSize);
+    inputs.forEach((r, i) => {
+      exec[i] = r.exec ? 1 : 0;
+      if (r.exec && r.pcm) pcm.set(r.pcm, i * this.frameSize);
+    });
+    timer.mark('overhead');
+
+    const codes = await this.codec.encode(rows, pcm, exec);
+    inputs.forEach((r, i) => {
+      if (r.exec && r.first) this.codec.resetSlot(i);
+    });
+    timer.mark('encode');
+
+    const idx = new BigInt64Array(rows * d.streams);
+    const tok = new Int32Array(d.streams);
+    const user = new Int32Array(Q);
+    for (let r = 0; r < rows; r++) {
+      if (exec[r]) {
+        for (let q = 0; q < Q; q++) user[q] = Number(codes[r * Q + q]!);
+        this.tokens.input(r, user, tok);
+      } else {
+        tok.fill(-1);
+      }
+      embeddingIndices(this.layout, tok, idx, r * d.streams);
+    }
+    timer.mark('overhead');
+
+    const { hidden, textLogits } = await this.lm.temporalStep(rows, 1, idx, exec);
+    timer.mark('temporal');
+
+    const sampled = new Int32Array(rows * (1 + Q));
+    const prev = new BigInt64Array(rows);
+    for (let r = 0; r < rows; r++) {
+      const s = inputs[r]!.sampler;
+      sampled[r * (1 + Q)] = exec[r] && s ? s.sampleText(textLogits, r * d.textCard, d.textCard) : 0;
+      prev[r] = BigInt(sampled[r * (1 + Q)]!);
+    }
+    timer.mark('sampling');
+
+    this.lm.beginDepformer(rows);
+    for (let k = 0; k < Q; k++) {
+      const logits = await this.lm.depformerStep(k, rows, hidden, prev);
+      timer.mark('depformer');
+      for (let r = 0; r < rows; r++) {
+        const s = inputs[r]!.sampler;
+        const t = exec[r] && s ? s.sampleAudio(k, logits, r * d.card, d.card) : 0;
+        sampled[r * (1 + Q) + 1 + k] = t;
+        prev[r] = BigInt(t);
+      }
+      timer.mark('sampling');
+    }
+
+    const outTokens: (Int32Array | null)[] = [];
+    const decodeExec = new Uint8Array(rows);
+    const outCodes = new BigInt64Array(rows * Q);
+    for (let r = 0; r < rows; r++) {
+      if (!exec[r]) {
+        outTokens.push(null);
+        continue;
+      }
+      const out = new Int32Array(1 + Q);
+      if (this.tokens.commit(r, sampled.subarray(r * (1 + Q), (r + 1) * (1 + Q)), out)) {
+        outTokens.push(out);
+        decodeExec[r] = 1;
+        for (let q = 0; q < Q; q++) outCodes[r * Q + q] = BigInt(out[1 + q]!);
+      } else {
+        outTokens.push(null);
+      }
+    }
+    timer.mark('overhead');
+
+    let decoded: Float32Array | null = null;
+    if (decodeExec.some((v) => v)) decoded = await this.codec.decode(rows, outCodes, decodeExec);
+    timer.mark('decode');
+
+    const results: RowOutput[] = outTokens.map((t, r) => ({
+      tokens: t,
+      pcm: t && decoded ? decoded.slice(r * this.frameSize, (r + 1) * this.frameSize) : null,
+    }));
+    timer.mark('overhead');
+    return { rows: results, times: timer.times };
+  }
+}

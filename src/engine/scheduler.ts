@@ -1,0 +1,194 @@
+import type { ModelPipeline, RowInput, RowSampler } from './model-pipeline.js';
+import { SlotTable } from './slot-table.js';
+import type { StageTimes } from './stage-timer.js';
+
+export interface FrameOutput {
+  /** Index of the input frame this step consumed (0-based, per session). */
+  inputFrame: number;
+  pcm: Float32Array | null;
+  tokens: Int32Array | null;
+  /** performance.now() when that input frame was queued. */
+  queuedAt: number;
+}
+
+export interface SessionHandle {
+  readonly id: string;
+  sampler: RowSampler;
+  onFrame(out: FrameOutput): void;
+}
+
+export interface TickStats {
+  batch: number;
+  executed: number;
+  late: number;
+  ms: number;
+  times: StageTimes;
+}
+
+export interface SchedulerOptions {
+  tickMs: number;
+  /** Frames a session may queue before its oldest are dropped. */
+  maxQueuedFrames: number;
+}
+
+interface SessionState {
+  handle: SessionHandle;
+  queue: { pcm: Float32Array; at: number }[];
+  framesIn: number;
+  stepped: number;
+  closed: boolean;
+  restart: boolean;
+  dropped: number;
+}
+
+/**
+ * Batches every live session's work into one pipeline step per tick. A
+ * session without a whole frame is left out of that tick (its state is kept).
+ * Opening, closing and restarting take effect between ticks, so a tick in
+ * flight never sees its rows move.
+ */
+export class Scheduler {
+  private readonly table: SlotTable<SessionState>;
+  private readonly byId = new Map<string, SessionState>();
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private inFlight: Promise<TickStats | null> | null = null;
+  private nextTickAt = 0;
+  onTick: ((s: TickStats) => void) | null = null;
+  onDropped: ((id: string, n: number) => void) | null = null;
+
+  constructor(readonly pipeline: ModelPipeline, readonly maxSessions: number, readonly opts: SchedulerOptions) {
+    this.table = new SlotTable(maxSessions);
+  }
+
+  get liveSessions(): number {
+    return this.byId.size;
+  }
+
+  get freeSlots(): number {
+    return this.maxSessions - this.byId.size;
+  }
+
+  /** Returns false when every slot is taken. */
+  open(handle: SessionHandle): boolean {
+    if (this.byId.has(handle.id)) throw new Error(`session ${handle.id} already open`);
+    const state: SessionState = { handle, queue: [], framesIn: 0, stepped: 0, closed: false, restart: false, dropped: 0 };
+    const slot = this.table.add(state);
+    if (slot === null) return false;
+    this.pipeline.resetSlot(slot);
+    this.byId.set(handle.id, state);
+    return true;
+  }
+
+  pushFrame(id: string, pcm: Float32Array): void {
+    const s = this.byId.get(id);
+    if (!s || s.closed) return;
+    s.queue.push({ pcm, at: performance.now() });
+    s.framesIn++;
+    if (s.queue.length > this.opts.maxQueuedFrames) {
+      const n = s.queue.length - this.opts.maxQueuedFrames;
+      s.queue.splice(0, n);
+      s.dropped += n;
+      this.onDropped?.(id, n);
+    }
+  }
+
+  restart(id: string): void {
+    const s = this.byId.get(id);
+    if (s) s.restart = true;
+    if (!this.inFlight) this.applyPending();
+  }
+
+  close(id: string): void {
+    const s = this.byId.get(id);
+    if (!s) return;
+    s.closed = true;
+    this.byId.delete(id);
+    if (!this.inFlight) this.applyPending();
+  }
+
+  private applyPending(): void {
+    for (const s of [...this.table.items()]) {
+      if (s.closed) {
+        this.table.remove(s, (from, to) => this.pipeline.moveSlot(from, to));
+      } else if (s.restart) {
+        s.restart = false;
+        s.queue.length = 0;
+        s.stepped = 0;
+        this.pipeline.resetSlot(this.table.slot(s)!);
+      }
+    }
+  }
+
+  /** Runs one batched step now (also used directly by the benchmark and tests). */
+  async tick(): Promise<TickStats | null> {
+    if (this.inFlight) return this.inFlight;
+    this.inFlight = this.runTick();
+    try {
+      return await this.inFlight;
+    } finally {
+      this.inFlight = null;
+      this.applyPending();
+    }
+  }
+
+  private async runTick(): Promise<TickStats | null> {
+    const sessions = this.table.items().slice();
+    if (sessions.length === 0) return null;
+    const t0 = performance.now();
+    const taken: ({ pcm: Float32Array; at: number } | null)[] = [];
+    const inputs: RowInput[] = sessions.map((s) => {
+      const frame = !s.closed && !s.restart ? s.queue.shift() ?? null : null;
+      taken.push(frame);
+      return { exec: frame !== null, first: frame !== null && s.stepped === 0, pcm: frame?.pcm ?? null, sampler: s.handle.sampler };
+    });
+    const executed = taken.filter((f) => f).length;
+    if (executed === 0) return null;
+    const result = await this.pipeline.step(inputs);
+    sessions.forEach((s, r) => {
+      const f = taken[r];
+      if (!f) return;
+      const inputFrame = s.stepped++;
+      if (s.closed) return;
+      const out = result.rows[r]!;
+      s.handle.onFrame({ inputFrame, pcm: out.pcm, tokens: out.tokens, queuedAt: f.at });
+    });
+    const stats: TickStats = {
+      batch: sessions.length,
+      executed,
+      late: sessions.length - executed,
+      ms: performance.now() - t0,
+      times: result.times,
+    };
+    this.onTick?.(stats);
+    return stats;
+  }
+
+  /** Ticks every `tickMs`, catching up at once when a tick overruns. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.nextTickAt = performance.now() + this.opts.tickMs;
+    const loop = async (): Promise<void> => {
+      if (!this.running) return;
+      try {
+        await this.tick();
+      } finally {
+        if (this.running) {
+          this.nextTickAt += this.opts.tickMs;
+          const now = performance.now();
+          if (this.nextTickAt < now - this.opts.tickMs) this.nextTickAt = now;
+          this.timer = setTimeout(() => void loop(), Math.max(0, this.nextTickAt - now));
+        }
+      }
+    };
+    this.timer = setTimeout(() => void loop(), this.opts.tickMs);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.inFlight) await this.inFlight;
+  }
+}
