@@ -1,0 +1,24 @@
+import { checkpointSource, convertModel } from '../model/convert.js';
+import { isPreset, presetSource } from '../model/presets/presets.js';
+
+/** `parley convert <checkpoint-dir | --preset NAME> <model-dir>` */
+export async function convert(argv: string[]): Promise<void> {
+  const args = [...argv];
+  let src;
+  const p = args.indexOf('--preset');
+  if (p >= 0) {
+    const name = args[p + 1];
+    args.splice(p, 2);
+    if (!name || !isPreset(name)) throw new Error(`--preset needs one of the built-in presets`);
+    src = presetSource(name);
+  } else {
+    const dir = args.shift();
+    if (!dir) throw new Error('usage: parley convert <checkpoint-dir> <model-dir>  |  parley convert --preset <name> <model-dir>');
+    src = checkpointSource(dir);
+  }
+  const out = args.shift();
+  if (!out) throw new Error('missing output model directory');
+  const t0 = performance.now();
+  const manifest = convertModel(src, out, (m) => console.error(m));
+  console.error(`wrote ${out} (${manifest.name}; LM ${(manifest.stats.lmParams / 1e6).toFixed(1)} M params, Mimi ${(manifest.stats.mimiParams / 1e6).toFixed(1)} M) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}

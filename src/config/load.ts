@@ -1,0 +1,88 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { serverConfigSchema, type ServerConfig } from './schema.js';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Environment variables and the settings they set. */
+const ENV: Record<string, string> = {
+  HOST: 'host',
+  PORT: 'port',
+  PARLEY_HOST: 'host',
+  PARLEY_PORT: 'port',
+  PARLEY_MODEL: 'model',
+  PARLEY_MODEL_CACHE_DIR: 'modelCacheDir',
+  PARLEY_PROVIDER: 'provider',
+  PARLEY_THREADS: 'threads',
+  PARLEY_MAX_SESSIONS: 'maxSessions',
+  PARLEY_TICK_MS: 'tickMs',
+  PARLEY_LOG_LEVEL: 'logLevel',
+};
+
+const FLAGS = {
+  config: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  model: { type: 'string' },
+  'model-cache-dir': { type: 'string' },
+  provider: { type: 'string' },
+  threads: { type: 'string' },
+  'max-sessions': { type: 'string' },
+  'tick-ms': { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
+
+const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * Builds the server config: `config/default.json` (or `--config FILE`), then
+ * environment variables, then command-line flags. Any bad value is a
+ * ConfigError naming the setting and where it came from.
+ */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServerConfig {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  const flags = parsed.values as Record<string, string | undefined>;
+  const file = flags['config'] ?? (existsSync(`${cwd}/config/default.json`) ? `${cwd}/config/default.json` : null);
+  let merged: Record<string, unknown> = {};
+  const origin: Record<string, string> = {};
+  if (file) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`${file}: ${(e as Error).message}`);
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: must hold a JSON object`);
+    merged = { ...(raw as Record<string, unknown>) };
+    for (const k of Object.keys(merged)) origin[k] = file;
+  }
+  for (const [name, key] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') {
+      merged[key] = v;
+      origin[key] = `environment variable ${name}`;
+    }
+  }
+  for (const [flag, v] of Object.entries(flags)) {
+    if (flag === 'config' || v === undefined) continue;
+    merged[camel(flag)] = v;
+    origin[camel(flag)] = `--${flag}`;
+  }
+  const r = serverConfigSchema.safeParse(merged);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => {
+      const key = i.path.join('.') || '(root)';
+      const from = origin[String(i.path[0])];
+      return `  ${key}: ${i.message}${from ? ` (from ${from})` : ''}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return r.data;
+}

@@ -1,0 +1,39 @@
+import type { SamplingParams } from '../sampling/sampling-params.js';
+import type { TickStats } from '../scheduler.js';
+
+// Messages between the main thread and the inference worker. Plain types:
+// both sides are this codebase, so there is nothing to validate.
+
+export interface EngineOptions {
+  modelDir: string;
+  provider: 'cpu' | 'webgpu' | 'cuda';
+  threads: number;
+  maxSessions: number;
+  tickMs: number;
+  maxQueuedFrames: number;
+}
+
+export type ToWorker =
+  | { type: 'open'; id: string; sampling: SamplingParams }
+  | { type: 'frame'; id: string; pcm: Float32Array }
+  | { type: 'restart'; id: string }
+  | { type: 'close'; id: string }
+  | { type: 'stop' };
+
+export interface EngineInfo {
+  modelName: string;
+  maxSessions: number;
+  frameSize: number;
+  sampleRate: number;
+  bytesPerSession: number;
+  textCard: number;
+}
+
+export type FromWorker =
+  | { type: 'ready'; info: EngineInfo }
+  | { type: 'opened'; id: string; ok: boolean }
+  | { type: 'frame'; id: string; inputFrame: number; pcm: Float32Array | null; tokens: Int32Array | null; queuedAt: number }
+  | { type: 'dropped'; id: string; frames: number }
+  | { type: 'tick'; stats: TickStats }
+  | { type: 'failed'; message: string }
+  | { type: 'stopped' };

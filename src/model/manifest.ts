@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { parseLmConfig, type LmConfig } from './lm/config.js';
+import { mimiLayoutSchema, type MimiLayout } from './mimi/layout.js';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const MANIFEST_VERSION = 1;
+
+/** A converted model directory's manifest: what the server needs to load it quickly. */
+export const manifestSchema = z.object({
+  format: z.literal('parley-model'),
+  version: z.literal(MANIFEST_VERSION),
+  name: z.string().min(1),
+  source: z.string(),
+  createdAt: z.string(),
+  precision: z.enum(['float32']),
+  /** The LM config as Kyutai's config.json spells it (re-validated on load). */
+  lm: z.record(z.string(), z.unknown()),
+  mimi: mimiLayoutSchema,
+  files: z.object({
+    temporal: z.string(),
+    depformer: z.array(z.string()).min(1),
+    mimiEncoder: z.string(),
+    mimiDecoder: z.string(),
+    tokenizer: z.string().nullable(),
+  }),
+  /** Parameter counts and arithmetic per step, counted from the graphs. */
+  stats: z.object({
+    lmParams: z.number().int().nonnegative(),
+    mimiParams: z.number().int().nonnegative(),
+  }),
+});
+export type Manifest = z.infer<typeof manifestSchema>;
+
+export interface LoadedModel {
+  dir: string;
+  manifest: Manifest;
+  lm: LmConfig;
+  mimi: MimiLayout;
+  path(file: string): string;
+}
+
+export function loadModelDir(dir: string): LoadedModel {
+  const file = join(dir, MANIFEST_FILE);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${dir} is not a converted model directory (${(e as Error).message}); run \`parley convert <checkpoint-dir> ${dir}\``);
+  }
+  const r = manifestSchema.safeParse(raw);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`${file}: invalid manifest:\n${lines.join('\n')}`);
+  }
+  const manifest = r.data;
+  return { dir, manifest, lm: parseLmConfig(manifest.lm, file), mimi: manifest.mimi, path: (f) => join(dir, f) };
+}
