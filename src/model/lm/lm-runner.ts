@@ -73,7 +73,7 @@ export class LmRunner {
       rope_cos: f32(rope.cos, [rows, 1, T, d.dimPerHead / 2, 1]),
       rope_sin: f32(rope.sin, [rows, 1, T, d.dimPerHead / 2, 1]),
       past_bias: f32(cache.bias(rows, T), [rows, 1, T, C]),
-      self_bias: f32(causalBias(T), [1, 1, T, T]),
+      self_bias: f32(causalBias(T, C), [1, 1, T, T]),
     };
     for (let l = 0; l < d.layers; l++) {
       feeds[`past_k_${l}`] = f32(cache.keyView(l, rows), [rows, d.heads, d.dimPerHead, C]);

@@ -25,9 +25,9 @@ export function ropeTables(
   return { cos, sin };
 }
 
-/** Additive causal bias [1, 1, T, T] among T new tokens. */
-export function causalBias(T: number): Float32Array {
+/** Additive causal bias [1, 1, T, T] among T new tokens; a query sees at most `context` positions back. */
+export function causalBias(T: number, context = Infinity): Float32Array {
   const out = new Float32Array(T * T);
-  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) out[i * T + j] = j <= i ? 0 : -Infinity;
+  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) out[i * T + j] = j <= i && i - j < context ? 0 : -Infinity;
   return out;
 }
