@@ -15,6 +15,8 @@ export interface SessionHandle {
   readonly id: string;
   sampler: RowSampler;
   onFrame(out: FrameOutput): void;
+  /** Called when the session restarts, to restart what it owns (its generators). */
+  onRestart?(): void;
 }
 
 export interface TickStats {
@@ -116,6 +118,7 @@ export class Scheduler {
         s.queue.length = 0;
         s.stepped = 0;
         this.pipeline.resetSlot(this.table.slot(s)!);
+        s.handle.onRestart?.();
       }
     }
   }

@@ -33,7 +33,7 @@ const MAX_ERROR_REPLIES = 5;
 export class ChatSession {
   readonly id = randomUUID();
   private readonly log: Logger;
-  private readonly input = new OggOpusInput();
+  private input: OggOpusInput | null = null;
   private readonly output = new OggOpusOutput();
   private readonly detok: IncrementalDetokenizer | null;
   private readonly outbox: Outbox;
@@ -62,6 +62,12 @@ export class ChatSession {
   }
 
   async start(): Promise<void> {
+    const input = await OggOpusInput.create();
+    if (this.ended) {
+      input.close();
+      return;
+    }
+    this.input = input;
     const ok = await this.deps.engine.open(this.id, this.sampling, {
       onFrame: (f) => this.onEngineFrame(f),
       onLost: (reason) => this.end(CloseCode.InternalError, `inference engine failed (${reason}); please reconnect`, 'engine_lost'),
@@ -86,11 +92,12 @@ export class ChatSession {
       text_topk: this.sampling.textTopK,
       audio_temperature: this.sampling.audioTemperature,
       audio_topk: this.sampling.audioTopK,
-      text_seed: this.sampling.textSeed,
-      audio_seed: this.sampling.audioSeed,
-      pad_mult: this.sampling.padMult ?? null,
-      repetition_penalty_context: this.sampling.repetitionPenaltyContext ?? null,
-      repetition_penalty: this.sampling.repetitionPenalty ?? null,
+      // Seeds are 64-bit; JSON numbers are not, so they go as decimal strings.
+      text_seed: String(this.sampling.textSeed),
+      audio_seed: String(this.sampling.audioSeed),
+      pad_mult: this.sampling.padMult,
+      repetition_penalty_context: this.sampling.repetitionPenaltyContext,
+      repetition_penalty: this.sampling.repetitionPenalty,
     }));
     this.idleTimer = setInterval(() => {
       if (Date.now() - this.lastAudioAt > this.deps.limits.idleTimeoutMs) {
@@ -144,7 +151,7 @@ export class ChatSession {
 
   private onAudio(payload: Uint8Array): void {
     this.lastAudioAt = Date.now();
-    const { frames, errors } = this.input.push(payload);
+    const { frames, errors } = this.input!.push(payload);
     for (const e of errors) this.clientError('bad_audio', `audio: ${e.message}`);
     for (const f of frames) {
       this.deps.metrics.framesIn.inc();
@@ -190,7 +197,7 @@ export class ChatSession {
       this.ws.close(code, reason.slice(0, 120));
     }
     this.outbox.dispose();
-    this.input.close();
+    this.input?.close();
     this.output.close();
   }
 }

@@ -3,7 +3,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
 import type { EngineClient } from '../engine/engine-client.js';
-import { parseSamplingQuery } from '../engine/sampling/sampling-params.js';
+import { randomSeed } from '../engine/sampling/rng.js';
+import { parseSamplingQuery, type SamplingParams } from '../engine/sampling/sampling-params.js';
 import type { SentencePieceTokenizer } from '../model/tokenizer/index.js';
 import { ChatSession } from './chat-session.js';
 import { Metrics } from './metrics.js';
@@ -71,7 +72,7 @@ export async function createServer(deps: ServerDeps): Promise<ParleyServer> {
       refuse(CloseCode.PolicyViolation, sampling.error, 'bad_query');
       return;
     }
-    const session = new ChatSession(socket, sampling.value, {
+    const session = new ChatSession(socket, withSeeds(sampling.params), {
       engine, tokenizer: deps.tokenizer, limits: config.limits, metrics, log: deps.logger, modelName: deps.modelName,
     });
     sessions.add(session);
@@ -93,4 +94,9 @@ export async function createServer(deps: ServerDeps): Promise<ParleyServer> {
   };
 
   return { app, metrics, sessions, drain };
+}
+
+/** Fixes the seeds a session will use, so its metadata can report them and a client can replay it. */
+function withSeeds(p: SamplingParams): SamplingParams {
+  return { ...p, textSeed: p.textSeed ?? randomSeed(), audioSeed: p.audioSeed ?? randomSeed() };
 }

@@ -30,9 +30,11 @@ async function main(opts: EngineOptions): Promise<void> {
   port!.on('message', (m: ToWorker) => {
     switch (m.type) {
       case 'open': {
+        const sampler = new SessionSampler(m.sampling, lm.dims, model.lm);
         const ok = scheduler.open({
           id: m.id,
-          sampler: new SessionSampler(m.sampling, lm.dims, model.lm),
+          sampler,
+          onRestart: () => sampler.reset(),
           onFrame: (out) => {
             const transfer = out.pcm ? [out.pcm.buffer as ArrayBuffer] : [];
             post({ type: 'frame', id: m.id, inputFrame: out.inputFrame, pcm: out.pcm, tokens: out.tokens, queuedAt: out.queuedAt }, transfer);

@@ -16,13 +16,12 @@ export interface TestModel {
 }
 
 function varint(out: number[], v: number): void {
-  let x = v;
-  if (x < 0) x += 2 ** 64; // negative int32: 10-byte two's complement
-  while (x >= 128) {
-    out.push((x % 128) | 0x80);
-    x = Math.floor(x / 128);
+  let x = BigInt.asUintN(64, BigInt(v)); // negative int32: 10-byte two's complement
+  while (x >= 128n) {
+    out.push(Number(x & 127n) | 0x80);
+    x >>= 7n;
   }
-  out.push(x);
+  out.push(Number(x));
 }
 
 function tag(out: number[], field: number, wireType: number): void {

@@ -1,0 +1,110 @@
+import type { WeightSource } from '../checkpoint/weights.js';
+import { activation } from '../graphs/blocks/ffn.js';
+import { A, type GraphBuilder, type Value } from '../onnx/graph-builder.js';
+import type { MimiConfig } from './config.js';
+import type { ConvSpec, ConvTrSpec } from './seanet-plan.js';
+import type { StreamStates } from './stream-state.js';
+
+// Streaming convolutions as `moshi/modules/conv.py` computes them, with the
+// carried history as explicit graph state:
+// - StreamingConv1d keeps the last (k-1)*dilation+1-stride input samples and
+//   prepends them to the next chunk (zeros at start; with pad_mode
+//   'replicate', the first chunk's first sample repeated instead).
+// - StreamingConvTranspose1d keeps the last K-S output samples (minus bias)
+//   and adds them to the start of the next chunk's output.
+
+/** A (static) time length travelling with a value, to size slices and states. */
+export interface Timed {
+  x: Value;
+  T: number;
+}
+
+/** Reads a conv weight, folding weight_norm (`weight_g`, `weight_v`) when that is how it is stored. */
+export function convWeight(w: WeightSource, name: string, shape: number[]): Float32Array {
+  if (w.has(`${name}.weight`) || !w.has(`${name}.weight_v`)) return w.get(`${name}.weight`, shape);
+  const v = w.get(`${name}.weight_v`, shape);
+  const g = w.get(`${name}.weight_g`, [shape[0]!, 1, 1]);
+  const per = v.length / shape[0]!;
+  const out = new Float32Array(v.length);
+  for (let o = 0; o < shape[0]!; o++) {
+    let ss = 0;
+    for (let i = 0; i < per; i++) ss += v[o * per + i]! ** 2;
+    const scale = g[o]! / Math.sqrt(ss);
+    for (let i = 0; i < per; i++) out[o * per + i] = v[o * per + i]! * scale;
+  }
+  return out;
+}
+
+export function seanetActivation(b: GraphBuilder, x: Value, cfg: MimiConfig): Value {
+  const s = cfg.seanet;
+  switch (s.activation) {
+    case 'ELU':
+      return b.op1('Elu', [x], { alpha: A.f(s.activation_params.alpha) });
+    case 'ReLU':
+      return activation(b, x, 'relu');
+    case 'GELU':
+      return activation(b, x, 'gelu');
+    case 'SiLU':
+      return activation(b, x, 'silu');
+    case 'Tanh':
+      return activation(b, x, 'tanh');
+  }
+}
+
+export function streamingConv1d(b: GraphBuilder, st: StreamStates, w: WeightSource, spec: ConvSpec, input: Timed): Timed {
+  const { inCh, outCh, kernel, stride, dilation, groups } = spec;
+  const T = input.T;
+  if (T % stride !== 0) throw new Error(`${spec.name}: ${T} steps per frame is not a multiple of the stride ${stride}`);
+  const history = (kernel - 1) * dilation + 1 - stride;
+  let x = input.x;
+  if (history > 0) {
+    let prev = st.input(spec.name, [inCh, history], 0);
+    if (spec.padMode === 'replicate') {
+      if (T < history) throw new Error(`${spec.name}: replicate padding needs ${history} steps per frame, got ${T}`);
+      // A fresh session's history is its first sample, repeated.
+      const first = st.input(`${spec.name}.first`, [1, 1], 1);
+      prev = b.op1('Where', [b.cast(first, 'bool'), b.slice(x, [0], [1], [2]), prev]);
+      st.output(`${spec.name}.first`, b.mul(first, b.constF32(0)));
+    }
+    x = b.concat([prev, x], 2);
+    st.output(spec.name, b.slice(x, [T], [T + history], [2]));
+  }
+  const weight = b.weight(`${spec.name}.weight`, convWeight(w, spec.name, [outCh, inCh / groups, kernel]), [outCh, inCh / groups, kernel]);
+  const inputs = [x, weight];
+  if (spec.bias) inputs.push(b.weight(`${spec.name}.bias`, w.get(`${spec.name}.bias`, [outCh]), [outCh]));
+  const y = b.op1('Conv', inputs, {
+    kernel_shape: A.ints([kernel]),
+    strides: A.ints([stride]),
+    dilations: A.ints([dilation]),
+    group: A.i(groups),
+    pads: A.ints([0, 0]),
+  });
+  return { x: y, T: T / stride };
+}
+
+export function streamingConvTr1d(b: GraphBuilder, st: StreamStates, w: WeightSource, spec: ConvTrSpec, input: Timed): Timed {
+  const { inCh, outCh, kernel: K, stride: S, groups } = spec;
+  const T = input.T;
+  const tail = K - S;
+  const outT = T * S;
+  if (tail > outT) throw new Error(`${spec.name}: kernel ${K} overlaps more than one chunk of ${outT} steps`);
+  const weight = b.weight(`${spec.name}.weight`, convWeight(w, spec.name, [inCh, outCh / groups, K]), [inCh, outCh / groups, K]);
+  const bias = spec.bias ? w.get(`${spec.name}.bias`, [outCh]) : null;
+  const inputs = [input.x, weight];
+  if (bias) inputs.push(b.weight(`${spec.name}.bias`, bias, [outCh]));
+  const y = b.op1('ConvTranspose', inputs, {
+    kernel_shape: A.ints([K]),
+    strides: A.ints([S]),
+    group: A.i(groups),
+    pads: A.ints([0, 0]),
+  });
+  if (tail <= 0) return { x: y, T: outT };
+  const partial = st.input(spec.name, [outCh, tail], 0);
+  const head = b.add(b.slice(y, [0], [tail], [2]), partial);
+  const out = outT > tail ? b.concat([head, b.slice(y, [tail], [outT], [2])], 2) : head;
+  let next = b.slice(y, [outT], [outT + tail], [2]);
+  // The carried part excludes the bias, which the next chunk's output already has.
+  if (bias) next = b.sub(next, b.weight(`${spec.name}.bias_col`, bias, [outCh, 1]));
+  st.output(spec.name, next);
+  return { x: out, T: outT };
+}

@@ -1,0 +1,12 @@
+export { defaultMimiConfig, loadMimiConfig, mimiConfigSchema, mimiDims, parseMimiConfig } from './config.js';
+export type { MimiConfig, MimiConfigInput, MimiDims } from './config.js';
+export { buildMimiGraphs } from './graphs.js';
+export type { MimiGraphs } from './graphs.js';
+export { IO as MimiIO, mimiLayoutSchema, parseMimiLayout } from './layout.js';
+export type { MimiLayout, GraphLayout as MimiGraphLayout, StateSpec as MimiStateSpec } from './layout.js';
+export { MimiRunner } from './mimi-runner.js';
+export type { MimiModels } from './mimi-runner.js';
+export { randomMimiWeights } from './random-weights.js';
+export { mimiTensorShapes } from './tensor-shapes.js';
+export { mimiParity } from './parity.js';
+export type { MimiParity } from './parity.js';

@@ -1,0 +1,217 @@
+import type ort from 'onnxruntime-node';
+import { createSession, defaultSessionOptions, f32, i64, outputF32, type SessionOptions } from '../onnx/session.js';
+import { KvRing } from '../runtime/kv-ring.js';
+import { ropeTables } from '../runtime/rope-tables.js';
+import { IO, type GraphLayout, type MimiLayout, type StateSpec } from './layout.js';
+import { ringChunkBias } from './ring-bias.js';
+import { stateInputName, stateOutputName } from './stream-state.js';
+
+export interface MimiModels {
+  /** ONNX bytes or a file path. */
+  encoder: Uint8Array | string;
+  decoder: Uint8Array | string;
+}
+
+interface SlotState {
+  spec: StateSpec;
+  perRow: number;
+  /** [slots, ...shape] */
+  data: Float32Array;
+}
+
+/**
+ * One direction (encoder or decoder): its session and every slot's streaming
+ * state, i.e. the conv histories as [slots, ...] arrays and the transformer's
+ * KV ring. A batch is always the first `rows` slots.
+ */
+class StreamingGraph {
+  private readonly states: SlotState[];
+  readonly ring: KvRing | null;
+  private busy = false;
+
+  constructor(
+    private readonly what: string,
+    private readonly session: ort.InferenceSession,
+    private readonly layout: GraphLayout,
+    readonly slots: number,
+  ) {
+    this.states = layout.states.map((spec) => {
+      const perRow = spec.shape.reduce((a, b) => a * b, 1);
+      return { spec, perRow, data: new Float32Array(slots * perRow).fill(spec.init) };
+    });
+    const t = layout.transformer;
+    this.ring = t ? new KvRing(t.layers, slots, t.heads, t.dimPerHead, t.context) : null;
+  }
+
+  get bytesPerSlot(): number {
+    return this.states.reduce((a, s) => a + s.perRow * 4, 0) + (this.ring?.bytesPerSlot ?? 0);
+  }
+
+  reset(slot: number): void {
+    for (const s of this.states) s.data.fill(s.spec.init, slot * s.perRow, (slot + 1) * s.perRow);
+    this.ring?.reset(slot);
+  }
+
+  move(from: number, to: number): void {
+    if (from === to) return;
+    for (const s of this.states) s.data.copyWithin(to * s.perRow, from * s.perRow, (from + 1) * s.perRow);
+    this.ring?.move(from, to);
+  }
+
+  async run(rows: number, feeds: Record<string, ort.Tensor>, exec?: Uint8Array): Promise<ort.InferenceSession.OnnxValueMapType> {
+    if (this.busy) throw new Error(`MimiRunner.${this.what}: the previous call has not finished`);
+    this.busy = true;
+    try {
+      for (const s of this.states) {
+        feeds[stateInputName(s.spec.name)] = f32(s.data.subarray(0, rows * s.perRow), [rows, ...s.spec.shape]);
+      }
+      const t = this.layout.transformer;
+      const ring = this.ring;
+      if (t && ring) {
+        const C = t.context;
+        const T = t.steps;
+        feeds[IO.pastBias] = f32(ringChunkBias(ring.positions, rows, T, C), [rows, 1, T, C]);
+        if (t.ropeMaxPeriod !== null) {
+          const rope = ropeTables(ring.positions, rows, T, t.dimPerHead, t.ropeMaxPeriod);
+          feeds[IO.ropeCos] = f32(rope.cos, [rows, 1, T, t.dimPerHead / 2, 1]);
+          feeds[IO.ropeSin] = f32(rope.sin, [rows, 1, T, t.dimPerHead / 2, 1]);
+        }
+        for (let l = 0; l < t.layers; l++) {
+          feeds[IO.pastK(l)] = f32(ring.keyView(l, rows), [rows, t.heads, t.dimPerHead, C]);
+          feeds[IO.pastV(l)] = f32(ring.valueView(l, rows), [rows, t.heads, C, t.dimPerHead]);
+        }
+      }
+      const out = await this.session.run(feeds);
+      // Store the new state of the rows that executed; the others keep theirs.
+      const all = !exec || exec.subarray(0, rows).every((e) => e !== 0);
+      for (const s of this.states) {
+        const next = outputF32(out, stateOutputName(s.spec.name));
+        if (all) s.data.set(next.subarray(0, rows * s.perRow));
+        else {
+          for (let r = 0; r < rows; r++) {
+            if (exec![r]) s.data.set(next.subarray(r * s.perRow, (r + 1) * s.perRow), r * s.perRow);
+          }
+        }
+      }
+      if (t && ring) {
+        for (let l = 0; l < t.layers; l++) {
+          ring.write(l, rows, t.steps, outputF32(out, IO.newK(l)), outputF32(out, IO.newV(l)), all ? undefined : exec);
+        }
+        ring.advance(rows, t.steps, all ? undefined : exec);
+      }
+      return out;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/**
+ * Streaming Mimi for up to `slots` concurrent sessions. Each call codes one
+ * frame for each of the first `rows` slots; rows with exec[r] = 0 are
+ * computed but keep their state, as if the call had not happened for them.
+ * Encode and decode have independent state and may run concurrently; calls
+ * in one direction must not overlap.
+ */
+export class MimiRunner {
+  private constructor(
+    readonly layout: MimiLayout,
+    readonly slots: number,
+    private readonly enc: StreamingGraph,
+    private readonly dec: StreamingGraph,
+  ) {}
+
+  static async create(
+    models: MimiModels, layout: MimiLayout, slots: number, opts: SessionOptions = defaultSessionOptions,
+  ): Promise<MimiRunner> {
+    if (!Number.isInteger(slots) || slots < 1) throw new Error(`slots must be a positive integer, got ${slots}`);
+    const encoder = await createSession(models.encoder, opts);
+    let decoder: ort.InferenceSession;
+    try {
+      decoder = await createSession(models.decoder, opts);
+    } catch (e) {
+      await encoder.release();
+      throw e;
+    }
+    return new MimiRunner(
+      layout, slots,
+      new StreamingGraph('encode', encoder, layout.encoder, slots),
+      new StreamingGraph('decode', decoder, layout.decoder, slots),
+    );
+  }
+
+  get frameSize(): number {
+    return this.layout.frameSize;
+  }
+
+  get numCodebooks(): number {
+    return this.layout.numCodebooks;
+  }
+
+  /** Bytes of streaming state (conv histories and both KV rings) held per session. */
+  get bytesPerSlot(): number {
+    return this.enc.bytesPerSlot + this.dec.bytesPerSlot;
+  }
+
+  /** pcm: rows × frameSize samples -> codes: rows × numCodebooks. */
+  async encode(rows: number, pcm: Float32Array, exec?: Uint8Array): Promise<Int32Array> {
+    this.checkRows('encode', rows, exec);
+    const F = this.layout.frameSize;
+    if (pcm.length !== rows * F) throw new Error(`MimiRunner.encode: expected ${rows} × ${F} samples, got ${pcm.length}`);
+    const out = await this.enc.run(rows, { [IO.pcmIn]: f32(pcm, [rows, F]) }, exec);
+    const t = out[IO.codesOut];
+    if (!t) throw new Error(`graph output ${IO.codesOut} missing`);
+    return Int32Array.from(t.data as BigInt64Array, (c) => Number(c));
+  }
+
+  /** codes: rows × numCodebooks -> pcm: rows × frameSize samples. */
+  async decode(rows: number, codes: Int32Array | BigInt64Array, exec?: Uint8Array): Promise<Float32Array> {
+    this.checkRows('decode', rows, exec);
+    const Q = this.layout.numCodebooks;
+    if (codes.length !== rows * Q) throw new Error(`MimiRunner.decode: expected ${rows} × ${Q} codes, got ${codes.length}`);
+    const card = this.layout.cardinality;
+    const c64 = new BigInt64Array(rows * Q);
+    for (let i = 0; i < c64.length; i++) {
+      const v = Number(codes[i]!);
+      if (!(v >= 0 && v < card)) throw new Error(`MimiRunner.decode: code ${v} at row ${Math.floor(i / Q)}, codebook ${i % Q} is outside [0, ${card})`);
+      c64[i] = BigInt(v);
+    }
+    const out = await this.dec.run(rows, { [IO.codesIn]: i64(c64, [rows, Q]) }, exec);
+    return outputF32(out, IO.pcmOut);
+  }
+
+  /** Gives a slot the state of a fresh MimiModel stream (new or restarted session). */
+  resetSlot(slot: number): void {
+    this.checkSlot(slot);
+    this.enc.reset(slot);
+    this.dec.reset(slot);
+  }
+
+  /** Moves a session's whole state to another slot (to keep batches compact). */
+  moveSlot(from: number, to: number): void {
+    this.checkSlot(from);
+    this.checkSlot(to);
+    this.enc.move(from, to);
+    this.dec.move(from, to);
+  }
+
+  async release(): Promise<void> {
+    await this.enc.release();
+    await this.dec.release();
+  }
+
+  private checkRows(what: string, rows: number, exec?: Uint8Array): void {
+    if (!Number.isInteger(rows) || rows < 1 || rows > this.slots) {
+      throw new Error(`MimiRunner.${what}: rows must be in [1, ${this.slots}], got ${rows}`);
+    }
+    if (exec && exec.length < rows) throw new Error(`MimiRunner.${what}: exec has ${exec.length} flags for ${rows} rows`);
+  }
+
+  private checkSlot(slot: number): void {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.slots) throw new Error(`slot ${slot} is outside [0, ${this.slots})`);
+  }
+}
