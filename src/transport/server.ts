@@ -28,7 +28,7 @@ export interface ParleyServer {
 
 export async function createServer(deps: ServerDeps): Promise<ParleyServer> {
   const { config, engine } = deps;
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger });
   const metrics = new Metrics();
   const sessions = new Set<ChatSession>();
   let draining = false;

@@ -148,7 +148,8 @@ export function parseOpusTags(packet: Uint8Array): OpusTags {
 export function buildOpusTags(tags: OpusTags): Uint8Array {
   const enc = new TextEncoder();
   const parts = [tags.vendor, ...tags.comments].map((s) => enc.encode(s));
-  const size = 8 + 4 + 4 + parts.reduce((n, p) => n + 4 + p.length, 0);
+  // magic, comment count, then each string with its 32-bit length
+  const size = 8 + 4 + parts.reduce((n, p) => n + 4 + p.length, 0);
   const out = new Uint8Array(size);
   const v = viewOf(out);
   for (let i = 0; i < 8; i++) out[i] = TAGS_MAGIC.charCodeAt(i);

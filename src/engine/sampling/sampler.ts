@@ -30,17 +30,18 @@ export interface EntryBias {
   logProbBias: number;
 }
 
-/** First index of the largest value (torch.argmax on ties); NaN entries are skipped. */
+/**
+ * First index of the largest value (torch.argmax on ties). NaN entries never
+ * win; if nothing beats -Infinity the answer is 0.
+ */
 export function argmax(logits: Float32Array, offset: number, length: number): number {
   let best = 0;
   let bestValue = -Infinity;
-  let found = false;
   for (let i = 0; i < length; i++) {
     const v = logits[offset + i]!;
-    if (v > bestValue || (!found && v === -Infinity)) {
+    if (v > bestValue) {
       bestValue = v;
       best = i;
-      found = true;
     }
   }
   return best;
@@ -124,9 +125,10 @@ export class TokenSampler {
       key[c] = v;
       idx[c] = i;
     }
+    let min = key[0]!;
     for (; i < length; i++) {
       const v = logits[offset + i]!;
-      if (!(v > key[0]!)) continue; // also skips NaN; equal keys keep the earlier index
+      if (!(v > min)) continue; // also skips NaN; equal keys keep the earlier index
       // Replace the minimum and sift down.
       let c = 0;
       for (;;) {
@@ -142,6 +144,7 @@ export class TokenSampler {
       }
       key[c] = v;
       idx[c] = i;
+      min = key[0]!;
     }
     return n;
   }

@@ -116,15 +116,15 @@ const seed = z.unknown().transform((v, ctx): bigint | undefined => {
  */
 export const samplingQuerySchema = z
   .object({
-    text_temperature: decimal(0, MAX_TEMPERATURE, 'a number >= 0'),
-    text_topk: integer(1, MAX_TOPK),
-    audio_temperature: decimal(0, MAX_TEMPERATURE, 'a number >= 0'),
-    audio_topk: integer(1, MAX_TOPK),
-    text_seed: seed,
-    audio_seed: seed,
-    pad_mult: decimal(-MAX_ABS_PAD_MULT, MAX_ABS_PAD_MULT, `a number between ${-MAX_ABS_PAD_MULT} and ${MAX_ABS_PAD_MULT}`),
-    repetition_penalty_context: integer(0, MAX_REPETITION_CONTEXT),
-    repetition_penalty: decimal(0, MAX_REPETITION_PENALTY, 'a number > 0', true),
+    text_temperature: decimal(0, MAX_TEMPERATURE, 'a number >= 0').optional(),
+    text_topk: integer(1, MAX_TOPK).optional(),
+    audio_temperature: decimal(0, MAX_TEMPERATURE, 'a number >= 0').optional(),
+    audio_topk: integer(1, MAX_TOPK).optional(),
+    text_seed: seed.optional(),
+    audio_seed: seed.optional(),
+    pad_mult: decimal(-MAX_ABS_PAD_MULT, MAX_ABS_PAD_MULT, `a number between ${-MAX_ABS_PAD_MULT} and ${MAX_ABS_PAD_MULT}`).optional(),
+    repetition_penalty_context: integer(0, MAX_REPETITION_CONTEXT).optional(),
+    repetition_penalty: decimal(0, MAX_REPETITION_PENALTY, 'a number > 0', true).optional(),
   })
   .transform((q): SamplingParams => {
     const d = DEFAULT_SAMPLING_PARAMS;

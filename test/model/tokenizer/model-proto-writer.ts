@@ -50,17 +50,22 @@ export function writeModelProto(model: TestModel): Uint8Array {
     }
     bytesField(out, 1, msg);
   }
-  // A trainer spec with a negative int32 (pad_id = -1) and a few other fields to skip.
+  // A trainer spec with a negative int32 (pad_id = -1) and a few other fields to skip;
+  // byte_fallback is set when there are byte pieces, as SentencePiece requires.
   const trainer: number[] = [];
   tag(trainer, 3, 0);
   varint(trainer, 1);
   tag(trainer, 43, 0);
   varint(trainer, -1);
+  if (model.pieces.some((p) => p.type === 6)) {
+    tag(trainer, 35, 0);
+    varint(trainer, 1);
+  }
   if (model.unkSurface !== undefined) bytesField(trainer, 44, utf8.encode(model.unkSurface));
   bytesField(out, 2, trainer);
   const normalizer: number[] = [];
   bytesField(normalizer, 1, utf8.encode('identity'));
-  bytesField(normalizer, 2, [1, 2, 3, 4]);
+  bytesField(normalizer, 6, utf8.encode('41\t61\n'));
   if (model.addDummyPrefix !== undefined) {
     tag(normalizer, 3, 0);
     varint(normalizer, model.addDummyPrefix ? 1 : 0);
