@@ -1,4 +1,5 @@
 import type { Rng } from './rng.js';
+import { TopKSelector } from './top-k.js';
 
 // Moshi's sample_token (moshi/utils/sampling.py): temperature <= 0 is greedy
 // argmax; otherwise softmax(logits / T), keep the k most probable entries
@@ -8,9 +9,8 @@ import type { Rng } from './rng.js';
 // renormalising over them cancels the full softmax's denominator.
 //
 // Runs for every session every 80 ms over 32000 text logits and 8 x 2048
-// audio logits, so: one pass with a size-k min-heap (most entries fail the
-// comparison with the heap's minimum and cost one compare), no sort, and no
-// allocation once the scratch buffers have grown to the largest k seen.
+// audio logits, so: no sort (TopKSelector picks the k entries in a few
+// linear passes) and no allocation once the scratch buffers have grown.
 
 export interface SampleOptions {
   /** <= 0: greedy. */
@@ -49,8 +49,7 @@ export function argmax(logits: Float32Array, offset: number, length: number): nu
 
 /** Holds the scratch buffers of the draws; one per thread is enough (calls are synchronous). */
 export class TokenSampler {
-  private heapKey = new Float32Array(256);
-  private heapIdx = new Int32Array(256);
+  private readonly selector = new TopKSelector();
   private weights = new Float64Array(256);
 
   /**
@@ -74,85 +73,17 @@ export class TokenSampler {
     }
     try {
       if (k === 1) return argmax(logits, offset, length);
-      const n = k === length ? this.takeAll(logits, offset, length) : this.selectTopK(logits, offset, length, k);
+      const n = k === length ? this.selector.selectAll(logits, offset, length) : this.selector.select(logits, offset, length, k);
       return this.draw(n, temperature, rng);
     } finally {
       if (biasAt >= 0) logits[biasAt] = saved;
     }
   }
 
-  private ensureCapacity(n: number): void {
-    if (this.heapKey.length >= n) return;
-    let cap = this.heapKey.length;
-    while (cap < n) cap *= 2;
-    this.heapKey = new Float32Array(cap);
-    this.heapIdx = new Int32Array(cap);
-    this.weights = new Float64Array(cap);
-  }
-
-  private takeAll(logits: Float32Array, offset: number, length: number): number {
-    this.ensureCapacity(length);
-    let n = 0;
-    for (let i = 0; i < length; i++) {
-      const v = logits[offset + i]!;
-      if (v !== v) continue; // NaN
-      this.heapKey[n] = v;
-      this.heapIdx[n] = i;
-      n++;
-    }
-    return n;
-  }
-
-  /** Leaves the k largest entries (lowest index first on ties) in heapKey/heapIdx; returns how many. */
-  private selectTopK(logits: Float32Array, offset: number, length: number, k: number): number {
-    this.ensureCapacity(k);
-    const key = this.heapKey;
-    const idx = this.heapIdx;
-    let n = 0;
-    let i = 0;
-    for (; i < length && n < k; i++) {
-      const v = logits[offset + i]!;
-      if (v !== v) continue;
-      // Sift up. Ties: the later index counts as smaller, so it is evicted first.
-      let c = n++;
-      while (c > 0) {
-        const p = (c - 1) >> 1;
-        if (key[p]! < v) break;
-        key[c] = key[p]!;
-        idx[c] = idx[p]!;
-        c = p;
-      }
-      key[c] = v;
-      idx[c] = i;
-    }
-    let min = key[0]!;
-    for (; i < length; i++) {
-      const v = logits[offset + i]!;
-      if (!(v > min)) continue; // also skips NaN; equal keys keep the earlier index
-      // Replace the minimum and sift down.
-      let c = 0;
-      for (;;) {
-        const l = 2 * c + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        let m = l;
-        if (r < n && (key[r]! < key[l]! || (key[r] === key[l] && idx[r]! > idx[l]!))) m = r;
-        if (!(key[m]! < v)) break;
-        key[c] = key[m]!;
-        idx[c] = idx[m]!;
-        c = m;
-      }
-      key[c] = v;
-      idx[c] = i;
-      min = key[0]!;
-    }
-    return n;
-  }
-
-  /** Draws among heapKey[0..n) with weights exp((key - max) / T). */
+  /** Draws among the n selected entries with weights exp((value - max) / T). */
   private draw(n: number, temperature: number, rng: Rng): number {
-    const key = this.heapKey;
-    const idx = this.heapIdx;
+    const key = this.selector.keys;
+    const idx = this.selector.indices;
     if (n === 0) return 0; // every logit was NaN
     let max = -Infinity;
     let maxAt = 0;
@@ -164,6 +95,7 @@ export class TokenSampler {
     }
     // All -inf, or some +inf: the distribution degenerates to the (first) max.
     if (!Number.isFinite(max)) return idx[maxAt]!;
+    if (this.weights.length < n) this.weights = new Float64Array(this.selector.keys.length);
     const w = this.weights;
     const invT = 1 / temperature;
     let total = 0;

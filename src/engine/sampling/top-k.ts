@@ -21,11 +21,31 @@ export class TopKSelector {
   private candKeys = new Float32Array(256);
   private candIdx = new Int32Array(256);
   private readonly counts = new Int32Array(BINS);
+  private binOf = new Uint8Array(256);
+
+  /** `strategy` other than 'auto' is for tests and benchmarks. */
+  constructor(private readonly strategy: 'auto' | 'heap' | 'histogram' = 'auto') {}
 
   /** Selects the k largest non-NaN entries of logits[offset, offset + length); returns how many (k unless there are fewer). */
   select(logits: Float32Array, offset: number, length: number, k: number): number {
-    if (k * HEAP_RATIO <= length) return this.heapSelect(logits, offset, length, k, null);
+    const heap = this.strategy === 'auto' ? k * HEAP_RATIO <= length : this.strategy === 'heap';
+    if (heap) return this.heapSelect(logits, offset, length, k, null);
     return this.histogramSelect(logits, offset, length, k);
+  }
+
+  /** Takes every non-NaN entry (top-k with k >= length); returns how many. */
+  selectAll(logits: Float32Array, offset: number, length: number): number {
+    this.grow(length);
+    const key = this.keys;
+    const idx = this.indices;
+    let n = 0;
+    for (let i = 0; i < length; i++) {
+      const v = logits[offset + i]!;
+      if (v !== v) continue;
+      key[n] = v;
+      idx[n++] = i;
+    }
+    return n;
   }
 
   private grow(n: number): void {
@@ -95,23 +115,26 @@ export class TopKSelector {
       if (v > hi) hi = v;
     }
     const range = hi - lo;
-    // Infinities, all-NaN or all-equal slices: the heap copes with anything.
+    // Infinities, all-equal or all-NaN slices: the heap copes with anything.
     if (!(range > 0 && range < Infinity)) return this.heapSelect(logits, offset, length, k, null);
     const scale = BINS / range;
     const counts = this.counts;
     counts.fill(0);
+    if (this.binOf.length < length) this.binOf = new Uint8Array(capacityFor(length));
+    const binOf = this.binOf;
     for (let i = 0; i < length; i++) {
-      const v = logits[offset + i]!;
-      if (v !== v) continue;
-      const b = ((v - lo) * scale) | 0;
-      counts[b < BINS ? b : BINS - 1]!++;
+      // A NaN lands in bin 0 (NaN | 0 is 0); the heap skips it.
+      const b = ((logits[offset + i]! - lo) * scale) | 0;
+      const bin = b < BINS ? b : BINS - 1;
+      binOf[i] = bin;
+      counts[bin]!++;
     }
     // The bin holding the k-th largest value, and how many lie above it.
     let above = 0;
     let edge = BINS - 1;
     while (edge > 0 && above + counts[edge]! < k) above += counts[edge--]!;
     const inEdge = counts[edge]!;
-    if (above + inEdge < k) k = above + inEdge; // fewer than k non-NaN entries
+    if (above + inEdge < k) k = above + inEdge; // fewer entries than k
 
     // The edge bin's best go to [0, fromEdge) through the heap, what lies above to [fromEdge, k).
     const fromEdge = k - above;
@@ -128,22 +151,25 @@ export class TopKSelector {
     let n = fromEdge;
     let c = 0;
     for (let i = 0; i < length; i++) {
-      const v = logits[offset + i]!;
-      if (v !== v) continue;
-      let b = ((v - lo) * scale) | 0;
-      if (b >= BINS) b = BINS - 1;
+      const b = binOf[i]!;
+      if (b < edge) continue;
       if (b > edge) {
-        key[n] = v;
+        key[n] = logits[offset + i]!;
         idx[n++] = i;
-      } else if (b === edge) {
-        candKeys[c] = v;
+      } else {
+        candKeys[c] = logits[offset + i]!;
         candIdx[c++] = i;
       }
     }
     // Bins are monotonic in the value, so equal values share a bin and the
     // edge bin's heap settles every tie.
-    this.heapSelect(candKeys, 0, c, fromEdge, candIdx);
-    return k;
+    const got = this.heapSelect(candKeys, 0, c, fromEdge, candIdx);
+    if (got < fromEdge) {
+      // NaNs in bin 0 left the heap short: close the gap.
+      key.copyWithin(got, fromEdge, k);
+      idx.copyWithin(got, fromEdge, k);
+    }
+    return got + above;
   }
 }
 
