@@ -66,6 +66,8 @@ export class OggOpusInput {
   private skipLeft = 0;
   /** 24 kHz samples passed on after pre-skip, for end trimming. */
   private emitted = 0;
+  /** Linear factor for the OpusHead output gain, which decoders must apply. */
+  private gain = 1;
   private readonly reportedStreams = new Set<number>();
   private readonly counts = { packets: 0, decodeErrors: 0, frames: 0, errors: 0 };
 
@@ -95,9 +97,14 @@ export class OggOpusInput {
     return { bytes: this.reader.stats.bytes, pages: this.reader.stats.pages, ...this.counts };
   }
 
-  /** Bytes and samples held between calls. */
+  /** Ogg bytes held between calls (partial pages and packets). */
   get bufferedBytes(): number {
     return this.reader.bufferedBytes;
+  }
+
+  /** Decoded samples held until they fill a frame. */
+  get bufferedSamples(): number {
+    return this.framer.bufferedSamples;
   }
 
   push(bytes: Uint8Array): AudioInputResult {
@@ -196,6 +203,7 @@ export class OggOpusInput {
         return;
       }
       this.opusHead = head;
+      this.gain = 10 ** (head.outputGainDb / 20);
       this.skipLeft = Math.round(head.preSkip / RATE_RATIO);
       this.phase = 'tags';
     } catch (err) {
@@ -233,6 +241,7 @@ export class OggOpusInput {
         pcm = pcm.subarray(0, Math.max(0, Math.min(pcm.length, total - this.emitted)));
       }
       this.emitted += pcm.length;
+      if (this.gain !== 1) for (let i = 0; i < pcm.length; i++) pcm[i]! *= this.gain;
       if (pcm.length > 0) this.addFrames(out, this.framer.push(pcm));
     }
     if (p.eos && p.lastOnPage) this.phase = 'ended';

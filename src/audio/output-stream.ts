@@ -68,7 +68,7 @@ export class OggOpusOutput {
 
   /** Pages to send now for one frame of `frameSize` samples in [-1, 1]. */
   push(frame: Float32Array): Uint8Array[] {
-    if (this.finished) throw new Error('OggOpusOutput.push after finish()');
+    if (this.finished) throw new Error('OggOpusOutput.push after finish() or close()');
     if (frame.length !== this.frameSize) throw new RangeError(`expected ${this.frameSize} samples, got ${frame.length}`);
     const pages = this.headerPages();
     const step = this.encoder.frameSize;

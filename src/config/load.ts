@@ -19,6 +19,20 @@ const ENV: Record<string, string> = {
   PARLEY_MAX_SESSIONS: 'maxSessions',
   PARLEY_TICK_MS: 'tickMs',
   PARLEY_LOG_LEVEL: 'logLevel',
+  PARLEY_CONNECTIONS_PER_MINUTE: 'connectionsPerMinute',
+};
+
+/** Settings that hold lists or secrets, read from the environment as JSON or comma lists. */
+const ENV_NESTED: Record<string, (v: string, into: Record<string, unknown>) => void> = {
+  PARLEY_API_KEYS: (v, into) => {
+    into['auth'] = { ...(into['auth'] as object | undefined), apiKeys: v.split(',').map((s) => s.trim()).filter(Boolean) };
+  },
+  PARLEY_JWT_SECRET: (v, into) => {
+    into['auth'] = { ...(into['auth'] as object | undefined), jwtSecret: v };
+  },
+  PARLEY_ALLOWED_ORIGINS: (v, into) => {
+    into['allowedOrigins'] = v.split(',').map((s) => s.trim()).filter(Boolean);
+  },
 };
 
 const FLAGS = {
@@ -68,6 +82,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     if (v !== undefined && v !== '') {
       merged[key] = v;
       origin[key] = `environment variable ${name}`;
+    }
+  }
+  for (const [name, apply] of Object.entries(ENV_NESTED)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') {
+      apply(v, merged);
+      origin[name === 'PARLEY_ALLOWED_ORIGINS' ? 'allowedOrigins' : 'auth'] = `environment variable ${name}`;
     }
   }
   for (const [flag, v] of Object.entries(flags)) {

@@ -44,6 +44,23 @@ export const serverConfigSchema = z
       }),
     /** Serve the web client at `/`. */
     webClient: z.boolean().default(true),
+    auth: z
+      .object({
+        /** Accepted API keys (`Authorization: Bearer <key>`, or `?token=<key>` for browsers). Empty: no keys. */
+        apiKeys: z.array(z.string().min(16, 'API keys must be at least 16 characters')).default([]),
+        /** HS256 secret for signed bearer tokens (JWT with `exp`); null: no signed tokens. */
+        jwtSecret: z.string().min(32, 'the JWT secret must be at least 32 characters').nullable().default(null),
+        /** Accept the credential as the `token` query parameter (browsers cannot set WebSocket headers). */
+        allowQueryToken: z.boolean().default(true),
+      })
+      .strict()
+      .default({ apiKeys: [], jwtSecret: null, allowQueryToken: true }),
+    /** Origins allowed to open a chat from a browser (exact match, e.g. https://app.example.com); empty: any. */
+    allowedOrigins: z.array(z.string().url()).default([]),
+    /** New chat connections per client IP per minute. */
+    connectionsPerMinute: positiveInt.default(60),
+    /** TLS: serve https/wss directly (else put a reverse proxy in front). */
+    tls: z.object({ keyFile: z.string(), certFile: z.string() }).strict().nullable().default(null),
   })
   .strict();
 

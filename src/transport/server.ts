@@ -1,4 +1,9 @@
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
@@ -6,6 +11,7 @@ import type { EngineClient } from '../engine/engine-client.js';
 import { randomSeed } from '../engine/sampling/rng.js';
 import { parseSamplingQuery, type SamplingParams } from '../engine/sampling/sampling-params.js';
 import type { SentencePieceTokenizer } from '../model/tokenizer/index.js';
+import { AccessControl } from './access.js';
 import { ChatSession } from './chat-session.js';
 import { Metrics } from './metrics.js';
 import { CloseCode, errorMessage } from './protocol.js';
@@ -28,7 +34,9 @@ export interface ParleyServer {
 
 export async function createServer(deps: ServerDeps): Promise<ParleyServer> {
   const { config, engine } = deps;
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger });
+  const https = config.tls ? { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile) } : null;
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, ...(https ? { https } : {}) }) as unknown as FastifyInstance;
+  const access = new AccessControl(config);
   const metrics = new Metrics();
   const sessions = new Set<ChatSession>();
   let draining = false;
@@ -45,6 +53,7 @@ export async function createServer(deps: ServerDeps): Promise<ParleyServer> {
   });
 
   await app.register(fastifyWebsocket, { options: { maxPayload: config.limits.maxMessageBytes } });
+  await app.register(fastifyRateLimit, { global: false });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
@@ -56,8 +65,26 @@ export async function createServer(deps: ServerDeps): Promise<ParleyServer> {
     refreshGauges();
     return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  if (config.webClient) await registerWebClient(app, deps.logger);
 
-  app.get('/api/chat', { websocket: true }, (socket, request) => {
+  app.get('/api/chat', {
+    websocket: true,
+    config: {
+      rateLimit: {
+        max: config.connectionsPerMinute,
+        timeWindow: 60_000,
+        onExceeded: () => metrics.refused.inc({ reason: 'rate_limit' }),
+      },
+    },
+    // Checked before the upgrade: a refused request never gets a socket or a session.
+    preValidation: async (request, reply) => {
+      const decision = await access.check({ headers: request.headers, query: request.query });
+      if (!decision.ok) {
+        metrics.refused.inc({ reason: decision.metric });
+        await reply.code(decision.status).send({ error: decision.reason });
+      }
+    },
+  }, (socket, request) => {
     const refuse = (code: number, message: string, reason: string) => {
       metrics.refused.inc({ reason });
       socket.send(errorMessage(message));
@@ -99,4 +126,20 @@ export async function createServer(deps: ServerDeps): Promise<ParleyServer> {
 /** Fixes the seeds a session will use, so its metadata can report them and a client can replay it. */
 function withSeeds(p: SamplingParams): SamplingParams {
   return { ...p, textSeed: p.textSeed ?? randomSeed(), audioSeed: p.audioSeed ?? randomSeed() };
+}
+
+/** The built web client: dist/web, beside dist/src (npm run build). */
+const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
+
+/**
+ * Serves the web client at `/`. With `wildcard: false` each file found at
+ * start-up gets its own route, so no request path is ever joined onto the
+ * file system (no traversal, no dotfiles, nothing added later).
+ */
+async function registerWebClient(app: FastifyInstance, log: Logger): Promise<void> {
+  if (!existsSync(join(WEB_ROOT, 'index.html'))) {
+    log.warn({ root: WEB_ROOT }, 'web client not built (run npm run build); / is not served');
+    return;
+  }
+  await app.register(fastifyStatic, { root: WEB_ROOT, prefix: '/', wildcard: false, index: 'index.html' });
 }

@@ -81,7 +81,7 @@ test('a browser-recorder-like stream (24 kHz, 20 ms packets, 2 per page, one pag
 
 test('a stereo stream is downmixed to mono frames', async () => {
   const wav = join(dir, 'stereo.wav');
-  run('sox', ['-n', '-r', '48000', '-c', '2', wav, 'synth', '2', 'sine', '300', 'sine', '500']);
+  run('sox', ['-n', '-r', '48000', '-c', '2', '-b', '16', wav, 'synth', '2', 'sine', '300', 'sine', '500']);
   run('opusenc', ['--quiet', wav, join(dir, 'stereo.opus')]);
   const { frames, errors, input } = await decodeAll([readFileSync(join(dir, 'stereo.opus'))]);
   assert.deepEqual(errors, []);
@@ -96,9 +96,11 @@ test('audio from OggOpusOutput comes back time-aligned, with exactly the samples
   const pages: Uint8Array[] = [];
   for (let i = 0; i < 10; i++) pages.push(...out.push(pcm.subarray(i * 1920, (i + 1) * 1920)));
   pages.push(...out.finish());
-  const { frames, errors, input } = await decodeAll(pages);
+  const { frames, errors, input } = await decodeAll(pages, false);
   assert.deepEqual(errors, []);
-  assert.equal(frames.length, 10); // end trimming by the EOS granule leaves no partial frame
+  assert.equal(frames.length, 10);
+  // End trimming by the EOS granule leaves no partial frame.
+  assert.equal(input.bufferedSamples, 0);
   assert.equal(input.bufferedBytes, 0);
   const got = concat(frames);
   assert.ok(correlation(pcm.subarray(1000), got.subarray(1000)) > 0.95);
@@ -169,6 +171,14 @@ test('a second stream started with a new OpusHead is decoded; a foreign stream i
   const { frames, errors } = await decodeAll(mixed);
   assert.deepEqual(errors.map((e) => e.kind), ['unexpected-stream']);
   assert.ok(frames.length >= 9, `${frames.length} frames`);
+});
+
+test('the OpusHead output gain is applied (-6.02 dB halves the level)', async () => {
+  const pcm = sine(440, 24000, 1, 0.4);
+  const plain = await decodeAll(opusStream(pcm));
+  const head = buildOpusHead({ channels: 1, preSkip: 312, inputSampleRate: 24000, outputGainDb: 20 * Math.log10(0.5) });
+  const quiet = await decodeAll(opusStream(pcm, { head }));
+  assert.ok(Math.abs(rms(concat(quiet.frames)) / rms(concat(plain.frames)) - 0.5) < 0.01);
 });
 
 test('push after close() returns a closed error', async () => {

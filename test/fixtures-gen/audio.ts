@@ -2,12 +2,15 @@
 // opusenc, ffmpeg, sox), always under os.tmpdir().
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** A fresh folder under os.tmpdir(), removed when the test process exits. */
 export function tempDir(prefix = 'parley-audio-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** Runs a tool and returns its stdout; throws with its stderr if it fails. */

@@ -17,10 +17,17 @@ export interface OpusPacketDecoderOptions {
 export class OpusPacketDecoder {
   private decoder: OpusDecoder<24000> | null;
   readonly channels: 1 | 2;
+  /**
+   * opus-decoder copies each packet into a fixed WASM buffer of 3840 bytes per
+   * channel and throws a RangeError beyond it; legal but absurd packets (up
+   * to 48 frames of 1275 bytes) can be larger.
+   */
+  private readonly maxPacketBytes: number;
 
   private constructor(decoder: OpusDecoder<24000>, channels: 1 | 2) {
     this.decoder = decoder;
     this.channels = channels;
+    this.maxPacketBytes = 3840 * channels;
   }
 
   static async create(options: OpusPacketDecoderOptions = {}): Promise<OpusPacketDecoder> {
@@ -35,9 +42,16 @@ export class OpusPacketDecoder {
     if (!decoder) return { ok: false, error: 'decoder is closed' };
     const check = checkOpusPacket(packet);
     if (!check.ok) return { ok: false, error: `invalid Opus packet: ${check.reason}` };
-    const out = decoder.decodeFrame(packet);
-    if (out.errors.length > 0) return { ok: false, error: out.errors.map((e) => e.message).join('; ') };
-    return { ok: true, samples: downmix(out.channelData, out.samplesDecoded) };
+    if (packet.length > this.maxPacketBytes) {
+      return { ok: false, error: `Opus packet of ${packet.length} bytes exceeds the decoder's ${this.maxPacketBytes}-byte input buffer` };
+    }
+    try {
+      const out = decoder.decodeFrame(packet);
+      if (out.errors.length > 0) return { ok: false, error: out.errors.map((e) => e.message).join('; ') };
+      return { ok: true, samples: downmix(out.channelData, out.samplesDecoded) };
+    } catch (err) {
+      return { ok: false, error: `decoder failure: ${err instanceof Error ? err.message : String(err)}` };
+    }
   }
 
   close(): void {

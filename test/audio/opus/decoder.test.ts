@@ -37,7 +37,12 @@ test('a malformed packet is an error result, not an exception, and decoding goes
   const packets = stereoPackets();
   assert.equal(dec.decode(new Uint8Array(0)).ok, false);
   assert.equal(dec.decode(Uint8Array.from([0xfb, 0, 1])).ok, false); // code 3 with zero frames
-  assert.equal(dec.decode(new Uint8Array(20000)).ok, false); // larger than any Opus packet
+  assert.equal(dec.decode(new Uint8Array(20000)).ok, false); // a 19999-byte single frame
+  // Structurally valid (48 CELT frames of 200 bytes, 120 ms) but larger than opus-decoder's input buffer.
+  const huge = new Uint8Array(2 + 48 * 200);
+  huge.set([(16 << 3) | 3, 48]);
+  const r0 = dec.decode(huge);
+  assert.ok(!r0.ok && /exceeds the decoder/.test(r0.error));
   const r = dec.decode(packets[3]!);
   assert.ok(r.ok && r.samples.length === 480);
   dec.close();
