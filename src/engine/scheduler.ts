@@ -20,10 +20,18 @@ export interface SessionHandle {
 }
 
 export interface TickStats {
+  /** Rows in the batch (live sessions). */
   batch: number;
+  /** Sessions stepped (they had a whole frame). */
   executed: number;
+  /** Live sessions without a frame this tick (their audio had not arrived). */
+  idle: number;
+  /** Frames stepped more than two tick periods after they arrived (they missed a tick). */
   late: number;
+  /** Wall time of the tick's model work. */
   ms: number;
+  /** How long after its due time the tick started. */
+  startDelayMs: number;
   times: StageTimes;
 }
 
@@ -124,9 +132,9 @@ export class Scheduler {
   }
 
   /** Runs one batched step now (also used directly by the benchmark and tests). */
-  async tick(): Promise<TickStats | null> {
+  async tick(dueAt?: number): Promise<TickStats | null> {
     if (this.inFlight) return this.inFlight;
-    this.inFlight = this.runTick();
+    this.inFlight = this.runTick(dueAt);
     try {
       return await this.inFlight;
     } finally {
@@ -135,7 +143,7 @@ export class Scheduler {
     }
   }
 
-  private async runTick(): Promise<TickStats | null> {
+  private async runTick(dueAt = performance.now()): Promise<TickStats | null> {
     const sessions = this.table.items().slice();
     if (sessions.length === 0) return null;
     const t0 = performance.now();
@@ -147,6 +155,8 @@ export class Scheduler {
     });
     const executed = taken.filter((f) => f).length;
     if (executed === 0) return null;
+    // A frame arriving just after a tick starts waits one period by design; one that waited two missed a tick.
+    const late = taken.filter((f) => f && t0 - f.at > 2 * this.opts.tickMs).length;
     const result = await this.pipeline.step(inputs);
     sessions.forEach((s, r) => {
       const f = taken[r];
@@ -159,8 +169,10 @@ export class Scheduler {
     const stats: TickStats = {
       batch: sessions.length,
       executed,
-      late: sessions.length - executed,
+      idle: sessions.length - executed,
+      late,
       ms: performance.now() - t0,
+      startDelayMs: Math.max(0, t0 - dueAt),
       times: result.times,
     };
     this.onTick?.(stats);
@@ -175,7 +187,7 @@ export class Scheduler {
     const loop = async (): Promise<void> => {
       if (!this.running) return;
       try {
-        await this.tick();
+        await this.tick(this.nextTickAt);
       } finally {
         if (this.running) {
           this.nextTickAt += this.opts.tickMs;

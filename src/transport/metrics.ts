@@ -17,7 +17,10 @@ export class Metrics {
   readonly framesIn = new client.Counter({ name: 'parley_frames_in_total', help: '80 ms input frames received', registers: [this.registry] });
   readonly framesOut = new client.Counter({ name: 'parley_frames_out_total', help: '80 ms output frames sent', registers: [this.registry] });
   readonly lateFrames = new client.Counter({
-    name: 'parley_late_frames_total', help: 'Session-ticks skipped because the session had no whole input frame', registers: [this.registry],
+    name: 'parley_late_frames_total', help: 'Input frames that missed a tick (stepped more than two tick periods after they arrived)', registers: [this.registry],
+  });
+  readonly idleRows = new client.Counter({
+    name: 'parley_idle_session_ticks_total', help: 'Session-ticks skipped because the session had no whole input frame yet', registers: [this.registry],
   });
   readonly droppedFrames = new client.Counter({
     name: 'parley_dropped_frames_total', help: 'Input frames dropped because a session queued too many', registers: [this.registry],
@@ -53,6 +56,7 @@ export class Metrics {
     this.tickSeconds.observe(s.ms / 1000);
     this.batchSize.observe(s.executed);
     if (s.late > 0) this.lateFrames.inc(s.late);
+    if (s.idle > 0) this.idleRows.inc(s.idle);
     for (const stage of STAGES) this.stageSeconds.observe({ stage }, s.times[stage] / 1000);
   }
 }

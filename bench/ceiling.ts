@@ -1,0 +1,36 @@
+import ort from 'onnxruntime-node';
+import { GraphBuilder } from '../src/model/onnx/graph-builder.js';
+import { encodeModel } from '../src/model/onnx/serialize.js';
+import { createSession, type SessionOptions } from '../src/model/onnx/session.js';
+
+/**
+ * The machine's arithmetic ceiling through onnxruntime on the given provider:
+ * a chain of large square MatMuls (compute-bound), in GFLOP/s.
+ */
+export async function measureCeiling(opts: SessionOptions, n = 1024, depth = 4, runs = 10): Promise<{ gflops: number; n: number; ms: number }> {
+  const b = new GraphBuilder('ceiling');
+  let x = b.input('x', 'float32', [n, n]);
+  for (let i = 0; i < depth; i++) {
+    const w = new Float32Array(n * n);
+    for (let j = 0; j < w.length; j++) w[j] = ((j * 2654435761) % 1000) / 1e6;
+    x = b.matmul(x, b.weight(`w${i}`, w, [n, n]));
+  }
+  b.output(x, 'y', 'float32', [n, n]);
+  const s = await createSession(encodeModel(b.build()), opts);
+  const feeds = { x: new ort.Tensor('float32', new Float32Array(n * n).fill(0.001), [n, n]) };
+  await s.run(feeds);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await s.run(feeds);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b2) => a - b2);
+  const ms = times[Math.floor(times.length / 2)]!;
+  await s.release();
+  return { gflops: (2 * n * n * n * depth) / (ms / 1000) / 1e9, n, ms };
+}
+
+if (process.argv[1]?.endsWith('ceiling.js')) {
+  for (const t of [1, 2]) console.log(`threads ${t}:`, await measureCeiling({ provider: 'cpu', intraOpThreads: t }));
+}

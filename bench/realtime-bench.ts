@@ -1,0 +1,150 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { EngineClient } from '../src/engine/engine-client.js';
+import { DEFAULT_SAMPLING_PARAMS } from '../src/engine/sampling/sampling-params.js';
+import type { TickStats } from '../src/engine/scheduler.js';
+import { syntheticFrame } from './pipeline-bench.js';
+import { percentile, round } from './stats.js';
+
+export interface RealtimeOptions {
+  modelDir: string;
+  sessions: number;
+  seconds: number;
+  threads: number;
+  /** Sessions end after a random lifetime in [min, max] s and are replaced at once (soak); null: they live throughout. */
+  churn: { minSeconds: number; maxSeconds: number } | null;
+  /** Seconds ignored at the start (warm-up) for tick, latency and memory figures. */
+  warmupSeconds: number;
+}
+
+export interface RealtimeResult {
+  sessions: number;
+  seconds: number;
+  ticks: number;
+  tickP50Ms: number;
+  tickP99Ms: number;
+  /** Ticks whose model work took longer than 80 ms. */
+  overrunTicks: number;
+  lateFrames: number;
+  droppedFrames: number;
+  framesIn: number;
+  framesOut: number;
+  replyLatencyP50Ms: number;
+  replyLatencyP95Ms: number;
+  eventLoopLagP99Ms: number;
+  sessionsOpened: number;
+  rssStartMB: number;
+  rssEndMB: number;
+  rssPeakMB: number;
+  /** RSS growth from the end of warm-up to the end (MB). */
+  memoryGrowthMB: number;
+}
+
+const TICK_MS = 80;
+
+/**
+ * Drives the real engine (inference worker, scheduler) with synthetic
+ * sessions that each deliver one 80 ms frame every 80 ms, at random phases,
+ * as microphones do; measures ticks, lateness, reply latency, event-loop lag
+ * on the main thread and memory.
+ */
+export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
+  const engine = await EngineClient.start({
+    modelDir: o.modelDir, provider: 'cpu', threads: o.threads, maxSessions: o.sessions, tickMs: TICK_MS, maxQueuedFrames: 25,
+  });
+  const ticks: TickStats[] = [];
+  let dropped = 0;
+  const t0 = performance.now();
+  const warm = () => performance.now() - t0 > o.warmupSeconds * 1000;
+  engine.on('tick', (s) => {
+    if (warm()) ticks.push(s);
+  });
+  engine.on('dropped', (_id, n) => (dropped += n));
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  const latencies: number[] = [];
+  let framesIn = 0;
+  let framesOut = 0;
+  let opened = 0;
+  let rssStart = 0;
+  let rssPeak = 0;
+  const timers = new Set<NodeJS.Timeout>();
+  let stopping = false;
+
+  const startSession = async (index: number): Promise<void> => {
+    const id = `bench-${index}-${opened++}`;
+    const sentAt: number[] = [];
+    const ok = await engine.open(id, { ...DEFAULT_SAMPLING_PARAMS, textSeed: BigInt(opened), audioSeed: BigInt(opened + 7) }, {
+      onFrame: (f) => {
+        framesOut++;
+        const at = sentAt[f.inputFrame];
+        if (at !== undefined && warm()) latencies.push(performance.now() - at);
+        delete sentAt[f.inputFrame];
+      },
+      onLost: () => {},
+    });
+    if (!ok) throw new Error(`engine refused bench session ${id}`);
+    const lifetime = o.churn ? (o.churn.minSeconds + Math.random() * (o.churn.maxSeconds - o.churn.minSeconds)) * 1000 : Infinity;
+    const born = performance.now();
+    let frame = 0;
+    const phase = Math.random() * TICK_MS;
+    const next = () => {
+      if (stopping) return;
+      if (performance.now() - born > lifetime) {
+        engine.close(id);
+        void startSession(index);
+        return;
+      }
+      sentAt[frame] = performance.now();
+      engine.pushFrame(id, syntheticFrame(index, frame++));
+      framesIn++;
+      const due = born + phase + frame * TICK_MS;
+      const t = setTimeout(() => {
+        timers.delete(t);
+        next();
+      }, Math.max(0, due - performance.now()));
+      timers.add(t);
+    };
+    const t = setTimeout(() => {
+      timers.delete(t);
+      next();
+    }, phase);
+    timers.add(t);
+  };
+
+  for (let i = 0; i < o.sessions; i++) await startSession(i);
+  const memTimer = setInterval(() => {
+    const rss = process.memoryUsage().rss / 2 ** 20;
+    rssPeak = Math.max(rssPeak, rss);
+    if (!rssStart && warm()) {
+      rssStart = rss;
+      lag.enable();
+    }
+  }, 1000);
+  await new Promise((r) => setTimeout(r, o.seconds * 1000));
+  stopping = true;
+  for (const t of timers) clearTimeout(t);
+  clearInterval(memTimer);
+  lag.disable();
+  const rssEnd = process.memoryUsage().rss / 2 ** 20;
+  await engine.stop();
+  const tickMs = ticks.map((t) => t.ms);
+  return {
+    sessions: o.sessions,
+    seconds: o.seconds,
+    ticks: ticks.length,
+    tickP50Ms: round(percentile(tickMs, 50)),
+    tickP99Ms: round(percentile(tickMs, 99)),
+    overrunTicks: tickMs.filter((m) => m > TICK_MS).length,
+    lateFrames: ticks.reduce((n, t) => n + t.late, 0),
+    droppedFrames: dropped,
+    framesIn,
+    framesOut,
+    replyLatencyP50Ms: round(percentile(latencies, 50)),
+    replyLatencyP95Ms: round(percentile(latencies, 95)),
+    eventLoopLagP99Ms: round(lag.percentile(99) / 1e6),
+    sessionsOpened: opened,
+    rssStartMB: round(rssStart, 1),
+    rssEndMB: round(rssEnd, 1),
+    rssPeakMB: round(Math.max(rssPeak, rssEnd), 1),
+    memoryGrowthMB: round(rssEnd - rssStart, 1),
+  };
+}

@@ -1,0 +1,168 @@
+// `npm run bench`: the throughput benchmark (issue 5). Everything it reports
+// is measured in this run on this machine; see bench/README.md.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, hostname, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { frameFlops } from '../src/model/flops.js';
+import { resolveModel } from '../src/model/model-store.js';
+import { presetSource } from '../src/model/presets/presets.js';
+import { measureCeiling } from './ceiling.js';
+import { createPipeline, timeBatch, type BatchTiming } from './pipeline-bench.js';
+import { runRealtime, type RealtimeResult } from './realtime-bench.js';
+import { round } from './stats.js';
+
+const TICK_MS = 80;
+
+const { values: args } = parseArgs({
+  options: {
+    preset: { type: 'string', default: 'bench' },
+    threads: { type: 'string', default: '2' },
+    sizes: { type: 'string', default: '1,2,4,6,8,12,16' },
+    ticks: { type: 'string', default: '30' },
+    'realtime-seconds': { type: 'string', default: '60' },
+    'soak-seconds': { type: 'string', default: '600' },
+    'skip-soak': { type: 'boolean', default: false },
+    'skip-load': { type: 'boolean', default: false },
+    'skip-prefill': { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+
+const log = (msg: string) => console.error(`[bench] ${msg}`);
+const threads = Number(args.threads);
+const opts = { provider: 'cpu' as const, intraOpThreads: threads };
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const model = resolveModel(args.preset!, 'models', log);
+  const src = presetSource(args.preset!);
+  const flops = frameFlops(src.lm, src.mimi);
+  const flopsPerSessionSecond = flops.total * (1000 / TICK_MS);
+
+  log('measuring the arithmetic ceiling (large MatMuls through onnxruntime)');
+  const ceiling = await measureCeiling(opts);
+
+  const sizes = args.sizes!.split(',').map(Number);
+  const maxB = Math.max(...sizes);
+  const pipe = await createPipeline(model, maxB, opts);
+  const batched: BatchTiming[] = [];
+  for (const b of sizes) {
+    log(`timing batch ${b}`);
+    batched.push(await timeBatch(pipe, model, b, Number(args.ticks)));
+    log(`  p50 ${batched.at(-1)!.tickP50Ms} ms, p99 ${batched.at(-1)!.tickP99Ms} ms`);
+  }
+  const bytesPerSession = pipe.lm.bytesPerSlot + pipe.codec.bytesPerSlot;
+  const one = batched.find((t) => t.batch === 1)!;
+  // One at a time (Moshi's server): each session's frame is a batch of one, run in turn.
+  const sequentialSustainedSessions = Math.floor(TICK_MS / one.tickP99Ms);
+  const at16 = batched.find((t) => t.batch === 16) ?? batched.at(-1)!;
+  const lmBatchSpeedupAt16 = round((at16.batch / at16.lmP50Ms) / (1 / one.lmP50Ms));
+  const throughputRatio = batched.map((t) => ({ batch: t.batch, ratio: round((t.batch / t.tickP50Ms) / (1 / one.tickP50Ms)) }));
+
+  // Largest batch whose in-process ticks fit (with a margin for scheduling), confirmed in real time.
+  let candidate = Math.max(1, ...batched.filter((t) => t.tickP99Ms < TICK_MS * 0.9).map((t) => t.batch));
+  let realtime: RealtimeResult | null = null;
+  const failed: RealtimeResult[] = [];
+  for (let attempt = 0; attempt < 4 && candidate >= 1; attempt++) {
+    log(`real-time run: ${candidate} sessions for ${args['realtime-seconds']} s`);
+    const r = await runRealtime({ modelDir: model.dir, sessions: candidate, seconds: Number(args['realtime-seconds']), threads, churn: null, warmupSeconds: 5 });
+    log(`  tick p99 ${r.tickP99Ms} ms, late ${r.lateFrames}, dropped ${r.droppedFrames}, lag p99 ${r.eventLoopLagP99Ms} ms`);
+    if (r.tickP99Ms <= TICK_MS && r.lateFrames === 0 && r.droppedFrames === 0) {
+      realtime = r;
+      break;
+    }
+    failed.push(r);
+    candidate = candidate - 1;
+  }
+  const sustainedSessions = realtime?.sessions ?? 0;
+  const ceilingSessions = ceiling.gflops * 1e9 / flopsPerSessionSecond;
+
+  let soak: RealtimeResult | null = null;
+  if (!args['skip-soak'] && sustainedSessions > 0) {
+    log(`soak: ${sustainedSessions} sessions joining and leaving for ${args['soak-seconds']} s`);
+    soak = await runRealtime({
+      modelDir: model.dir, sessions: sustainedSessions, seconds: Number(args['soak-seconds']), threads,
+      churn: { minSeconds: 10, maxSeconds: 40 }, warmupSeconds: 60,
+    });
+    log(`  memory growth ${soak.memoryGrowthMB} MB, dropped ${soak.droppedFrames}, late ${soak.lateFrames}`);
+  }
+
+  let prefill: unknown = null;
+  if (!args['skip-prefill']) {
+    try {
+      const m = await import(new URL('./prefill.js', import.meta.url).href) as { benchPrefill?: (dir: string, threads: number) => Promise<unknown> };
+      if (m.benchPrefill) prefill = await m.benchPrefill(model.dir, threads);
+    } catch (e) {
+      log(`prefill bench unavailable: ${(e as Error).message}`);
+    }
+  }
+
+  let load: unknown = null;
+  if (!args['skip-load'] && sustainedSessions > 0) {
+    try {
+      const m = await import(new URL('./load-bench.js', import.meta.url).href) as { benchLoad: (sessions: number) => Promise<unknown> };
+      load = await m.benchLoad(sustainedSessions);
+    } catch (e) {
+      log(`load bench unavailable: ${(e as Error).message}`);
+    }
+  }
+
+  const commit = (() => {
+    try {
+      return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    } catch {
+      return 'unknown';
+    }
+  })();
+  const prefillSpeedup = (prefill as { speedup?: number } | null)?.speedup ?? null;
+  const loadP95 = (load as { replyLatencyP95Ms?: number } | null)?.replyLatencyP95Ms ?? null;
+  const result = {
+    preset: args.preset,
+    provider: 'cpu',
+    sustainedSessions,
+    sequentialSustainedSessions,
+    lmBatchSpeedupAt16,
+    ceilingFraction: round(sustainedSessions / ceilingSessions, 3),
+    eventLoopLagP99Ms: realtime?.eventLoopLagP99Ms ?? null,
+    soakMemoryGrowthMB: soak?.memoryGrowthMB ?? null,
+    loadReplyLatencyP95Ms: loadP95,
+    prefillSpeedup3000: prefillSpeedup,
+    machine: { host: hostname(), cpu: cpus()[0]?.model, cores: cpus().length, memoryGB: round(totalmem() / 2 ** 30, 1), loadAverageAtStart: loadavg() },
+    date: started.toISOString(),
+    commit,
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    threads,
+    model: { name: model.manifest.name, lmParams: model.manifest.stats.lmParams, mimiParams: model.manifest.stats.mimiParams },
+    arithmetic: {
+      gflopPerSessionSecond: round(flopsPerSessionSecond / 1e9, 3),
+      perStageGflopPerSessionSecond: Object.fromEntries(Object.entries(flops).map(([k, v]) => [k, round((v * 1000) / TICK_MS / 1e9, 3)])),
+      ceilingGflops: round(ceiling.gflops, 1),
+      ceilingSessions: round(ceilingSessions, 2),
+    },
+    memory: {
+      bytesPerSession,
+      kvCacheBytesPerSession: pipe.lm.bytesPerSlot,
+      codecStateBytesPerSession: pipe.codec.bytesPerSlot,
+      peakRssMB: round(process.resourceUsage().maxRSS / 1024, 1),
+    },
+    batched,
+    throughputRatio,
+    realtime,
+    realtimeFailed: failed,
+    soak,
+    prefill,
+    load,
+  };
+  const out = args.out ?? join('bench', 'results', `cpu-${args.preset}-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  mkdirSync(join('bench', 'results'), { recursive: true });
+  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  log(`wrote ${out}`);
+  console.log(JSON.stringify({ sustainedSessions, sequentialSustainedSessions, lmBatchSpeedupAt16, ceilingFraction: result.ceilingFraction, eventLoopLagP99Ms: result.eventLoopLagP99Ms, soakMemoryGrowthMB: result.soakMemoryGrowthMB, loadReplyLatencyP95Ms: loadP95, prefillSpeedup3000: prefillSpeedup }, null, 2));
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
