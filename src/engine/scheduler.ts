@@ -179,21 +179,32 @@ export class Scheduler {
     return stats;
   }
 
-  /** Ticks every `tickMs`, catching up at once when a tick overruns. */
+  /** True when some session has more than one frame waiting: it fell behind. */
+  private get backlogged(): boolean {
+    return this.table.items().some((s) => s.queue.length > 1);
+  }
+
+  /**
+   * Ticks every `tickMs`. When a tick overruns or a session has a backlog
+   * (frames that arrived in a burst, or a slow tick), the next tick runs at
+   * once, so that queues drain instead of keeping every later frame late.
+   */
   start(): void {
     if (this.running) return;
     this.running = true;
     this.nextTickAt = performance.now() + this.opts.tickMs;
     const loop = async (): Promise<void> => {
       if (!this.running) return;
+      const catchUp = this.backlogged;
       try {
-        await this.tick(this.nextTickAt);
+        await this.tick(catchUp ? performance.now() : this.nextTickAt);
       } finally {
         if (this.running) {
-          this.nextTickAt += this.opts.tickMs;
           const now = performance.now();
+          if (!catchUp) this.nextTickAt += this.opts.tickMs;
           if (this.nextTickAt < now - this.opts.tickMs) this.nextTickAt = now;
-          this.timer = setTimeout(() => void loop(), Math.max(0, this.nextTickAt - now));
+          const wait = this.backlogged ? 0 : Math.max(0, this.nextTickAt - now);
+          this.timer = setTimeout(() => void loop(), wait);
         }
       }
     };
