@@ -49,7 +49,7 @@ const TICK_MS = 80;
  */
 export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
   const engine = await EngineClient.start({
-    modelDir: o.modelDir, provider: 'cpu', threads: o.threads, maxSessions: o.sessions, tickMs: TICK_MS, maxQueuedFrames: 25,
+    modelDir: o.modelDir, provider: 'cpu', threads: o.threads, maxSessions: o.sessions, tickMs: TICK_MS, maxQueuedFrames: 25, maxSessionSteps: 4500,
   });
   const ticks: TickStats[] = [];
   let dropped = 0;

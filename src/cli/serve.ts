@@ -26,6 +26,7 @@ export async function serve(argv: string[]): Promise<void> {
     maxSessions: config.maxSessions,
     tickMs: config.tickMs,
     maxQueuedFrames: config.limits.maxQueuedFrames,
+    maxSessionSteps: config.limits.maxSessionSteps,
   });
   const server = await createServer({ config, engine, tokenizer, logger, modelName: model.manifest.name });
   await server.app.listen({ host: config.host, port: config.port });

@@ -1,3 +1,8 @@
+export interface CodecState {
+  encoder: Float32Array[];
+  decoder: Float32Array[];
+}
+
 /** What the engine needs from the audio codec (Mimi's batched runner). */
 export interface Codec {
   readonly frameSize: number;
@@ -8,5 +13,7 @@ export interface Codec {
   /** codes [rows, numCodebooks] -> pcm [rows, frameSize]. */
   decode(rows: number, codes: BigInt64Array, exec?: Uint8Array): Promise<Float32Array>;
   resetSlot(slot: number): void;
+  exportSlot(slot: number): CodecState;
+  importSlot(slot: number, state: CodecState): void;
   moveSlot(from: number, to: number): void;
 }

@@ -42,6 +42,19 @@ export class DelayedTokens {
     this.offsets[to] = this.offsets[from]!;
   }
 
+  /** A slot's ring and offset, for a resume. */
+  exportSlot(slot: number): { ring: Int32Array; offset: number } {
+    const n = this.streams * this.ringLen;
+    return { ring: this.ring.slice(slot * n, (slot + 1) * n), offset: this.offsets[slot]! };
+  }
+
+  importSlot(slot: number, s: { ring: Int32Array; offset: number }): void {
+    const n = this.streams * this.ringLen;
+    if (s.ring.length !== n) throw new Error(`delay snapshot has ${s.ring.length} tokens, expected ${n}`);
+    this.ring.set(s.ring, slot * n);
+    this.offsets[slot] = s.offset;
+  }
+
   private at(slot: number, stream: number, pos: number): number {
     return (slot * this.streams + stream) * this.ringLen + (pos % this.ringLen);
   }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SamplingParams } from './sampling/sampling-params.js';
 import type { TickStats } from './scheduler.js';
+import type { EngineSnapshot } from './snapshot.js';
 import type { EngineInfo, EngineOptions, FromWorker, ToWorker } from './worker/messages.js';
 
 export interface EngineFrame {
@@ -21,8 +22,13 @@ export interface EngineEvents {
   tick: [TickStats];
   dropped: [string, number];
   crashed: [string];
+  /** A restart failed (message, ms until the next try). */
+  restartFailed: [string, number];
   ready: [EngineInfo];
 }
+
+/** Waits between failed restarts: 0.5 s, doubling, at most 30 s; retried until one succeeds or stop(). */
+const RESTART_BACKOFF_MS = { first: 500, max: 30_000 };
 
 const WORKER_URL = new URL('./worker/engine-worker.js', import.meta.url);
 
@@ -34,9 +40,11 @@ const WORKER_URL = new URL('./worker/engine-worker.js', import.meta.url);
 export class EngineClient extends EventEmitter<EngineEvents> {
   private worker: Worker | null = null;
   private readonly sessionListeners = new Map<string, EngineListener>();
-  private readonly pendingOpen = new Map<string, (ok: boolean) => void>();
+  private readonly pendingOpen = new Map<string, (r: { ok: boolean; error?: string }) => void>();
+  private readonly pendingSnapshot = new Map<string, (s: EngineSnapshot | null) => void>();
   private stopping = false;
   private restarts = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
   info: EngineInfo | null = null;
 
   private constructor(readonly options: EngineOptions) {
@@ -58,7 +66,7 @@ export class EngineClient extends EventEmitter<EngineEvents> {
   }
 
   get freeSlots(): number {
-    return this.options.maxSessions - this.sessionListeners.size - this.pendingOpen.size;
+    return this.options.maxSessions - this.sessionListeners.size - this.pendingOpen.size - this.pendingSnapshot.size;
   }
 
   get workerRestarts(): number {
@@ -76,6 +84,12 @@ export class EngineClient extends EventEmitter<EngineEvents> {
       let started = false;
       w.on('message', (m: FromWorker) => {
         if (m.type === 'ready') {
+          if (this.stopping) {
+            // stop() came while this worker was starting: nobody will use it.
+            void w.terminate();
+            reject(new Error('engine stopped'));
+            return;
+          }
           started = true;
           this.info = m.info;
           this.worker = w;
@@ -103,12 +117,23 @@ export class EngineClient extends EventEmitter<EngineEvents> {
     this.emit('crashed', reason);
     const lost = [...this.sessionListeners.values()];
     this.sessionListeners.clear();
-    for (const [, resolve] of this.pendingOpen) resolve(false);
+    for (const [, resolve] of this.pendingOpen) resolve({ ok: false, error: reason });
     this.pendingOpen.clear();
+    for (const [, resolve] of this.pendingSnapshot) resolve(null);
+    this.pendingSnapshot.clear();
     for (const l of lost) l.onLost(reason);
     this.restarts++;
+    this.respawn(0);
+  }
+
+  /** Starts a new worker, retrying with backoff: a server that stays up must get its engine back. */
+  private respawn(attempt: number): void {
+    this.restartTimer = null;
     this.spawn().catch((e: unknown) => {
-      this.emit('crashed', `restart failed: ${(e as Error).message}`);
+      if (this.stopping) return;
+      const delay = Math.min(RESTART_BACKOFF_MS.max, RESTART_BACKOFF_MS.first * 2 ** attempt);
+      this.emit('restartFailed', (e as Error).message, delay);
+      this.restartTimer = setTimeout(() => this.respawn(attempt + 1), delay);
     });
   }
 
@@ -117,7 +142,13 @@ export class EngineClient extends EventEmitter<EngineEvents> {
       case 'opened': {
         const r = this.pendingOpen.get(m.id);
         this.pendingOpen.delete(m.id);
-        r?.(m.ok);
+        r?.(m);
+        break;
+      }
+      case 'snapshot': {
+        const r = this.pendingSnapshot.get(m.id);
+        this.pendingSnapshot.delete(m.id);
+        r?.(m.snapshot);
         break;
       }
       case 'frame':
@@ -140,13 +171,31 @@ export class EngineClient extends EventEmitter<EngineEvents> {
 
   /** Opens a session; false when the engine has no free slot or is restarting. */
   async open(id: string, sampling: SamplingParams, listener: EngineListener): Promise<boolean> {
-    if (!this.ready || this.freeSlots <= 0) return false;
-    const ok = await new Promise<boolean>((resolve) => {
+    return (await this.openWith(id, sampling, listener)).ok;
+  }
+
+  /** Opens a session rebuilt from a snapshot (a resume); `error` says why not when it fails. */
+  async resume(id: string, snapshot: EngineSnapshot, listener: EngineListener): Promise<{ ok: boolean; error?: string }> {
+    return this.openWith(id, snapshot.sampling, listener, snapshot);
+  }
+
+  private async openWith(id: string, sampling: SamplingParams, listener: EngineListener, resume?: EngineSnapshot): Promise<{ ok: boolean; error?: string }> {
+    if (!this.ready || this.freeSlots <= 0) return { ok: false };
+    const r = await new Promise<{ ok: boolean; error?: string }>((resolve) => {
       this.pendingOpen.set(id, resolve);
-      this.send({ type: 'open', id, sampling });
+      this.send(resume ? { type: 'open', id, sampling, resume } : { type: 'open', id, sampling });
     });
-    if (ok) this.sessionListeners.set(id, listener);
-    return ok;
+    if (r.ok) this.sessionListeners.set(id, listener);
+    return r;
+  }
+
+  /** Closes a session and returns its state as of its last step (null if it had none). */
+  async closeWithSnapshot(id: string): Promise<EngineSnapshot | null> {
+    if (!this.sessionListeners.delete(id)) return null;
+    return new Promise((resolve) => {
+      this.pendingSnapshot.set(id, resolve);
+      this.send({ type: 'close', id, snapshot: true });
+    });
   }
 
   pushFrame(id: string, pcm: Float32Array): void {
@@ -163,13 +212,25 @@ export class EngineClient extends EventEmitter<EngineEvents> {
     if (this.sessionListeners.delete(id)) this.send({ type: 'close', id });
   }
 
-  /** Kills the worker as a crash would (for fault tests and operators). */
+  /**
+   * Makes the worker die as a bug would: an uncaught error between model
+   * steps (fault tests). Not worker.terminate(): terminating a thread inside
+   * an onnxruntime run makes the native binding throw while its env is torn
+   * down, which aborts the whole process. Resolves once the worker is gone.
+   */
   async killWorker(): Promise<void> {
-    await this.worker?.terminate();
+    const w = this.worker;
+    if (!w) return;
+    await new Promise<void>((resolve) => {
+      w.once('exit', () => resolve());
+      w.postMessage({ type: 'crash' } satisfies ToWorker);
+    });
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
     const w = this.worker;
     if (!w) return;
     await new Promise<void>((resolve) => {

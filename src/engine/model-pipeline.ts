@@ -1,6 +1,6 @@
 import type { LmRunner } from '../model/lm/lm-runner.js';
 import { embeddingIndices, embeddingLayout, type EmbeddingLayout } from '../model/lm/embeddings.js';
-import type { Codec } from './codec.js';
+import type { Codec, CodecState } from './codec.js';
 import { DelayedTokens } from './delayed-tokens.js';
 import { StageTimer, type StageTimes } from './stage-timer.js';
 
@@ -26,6 +26,15 @@ export interface RowOutput {
   tokens: Int32Array | null;
 }
 
+/** Everything a session's model state is rebuilt from (see `restore`). */
+export interface PipelineSnapshot {
+  /** Steps taken; the input tokens of each, [steps, streams]. */
+  steps: number;
+  history: Int32Array;
+  delay: { ring: Int32Array; offset: number };
+  codec: CodecState;
+}
+
 export interface StepResult {
   rows: RowOutput[];
   times: StageTimes;
@@ -41,9 +50,14 @@ export class ModelPipeline {
   readonly tokens: DelayedTokens;
   private readonly layout: EmbeddingLayout;
   private readonly frameSize: number;
+  /** Each slot's input tokens, step by step, kept so that a session can be rebuilt elsewhere by prefill. */
+  private readonly history: Int32Array;
+  private readonly historyLen: Int32Array;
 
-  constructor(readonly lm: LmRunner, readonly codec: Codec, readonly slots: number) {
+  constructor(readonly lm: LmRunner, readonly codec: Codec, readonly slots: number, readonly maxSteps = 4500) {
     const d = lm.dims;
+    this.history = new Int32Array(slots * maxSteps * d.streams);
+    this.historyLen = new Int32Array(slots);
     this.tokens = new DelayedTokens(slots, lm.config.delays, 1 + d.depQ, d.textCard, d.card);
     this.layout = embeddingLayout(d);
     this.frameSize = codec.frameSize;
@@ -56,12 +70,60 @@ export class ModelPipeline {
     this.lm.resetSlot(slot);
     this.codec.resetSlot(slot);
     this.tokens.reset(slot);
+    this.historyLen[slot] = 0;
   }
 
   moveSlot(from: number, to: number): void {
     this.lm.moveSlot(from, to);
     this.codec.moveSlot(from, to);
     this.tokens.move(from, to);
+    const n = this.maxSteps * this.lm.dims.streams;
+    this.history.copyWithin(to * n, from * n, from * n + this.historyLen[from]! * this.lm.dims.streams);
+    this.historyLen[to] = this.historyLen[from]!;
+  }
+
+  snapshot(slot: number): PipelineSnapshot {
+    const S = this.lm.dims.streams;
+    const steps = this.historyLen[slot]!;
+    const base = slot * this.maxSteps * S;
+    return {
+      steps,
+      history: this.history.slice(base, base + steps * S),
+      delay: this.tokens.exportSlot(slot),
+      codec: this.codec.exportSlot(slot),
+    };
+  }
+
+  /**
+   * Rebuilds a session in `slot` from a snapshot: the temporal KV cache by
+   * prefill over its whole token history (chunks of `chunk` frames; only the
+   * last `context` frames stay in the ring, but every frame shapes them), the
+   * delays and the codec state as they were. The other rows of the batch are
+   * computed alongside but keep their state.
+   */
+  async restore(slot: number, snap: PipelineSnapshot, chunk = 32): Promise<void> {
+    const d = this.lm.dims;
+    const S = d.streams;
+    if (snap.history.length !== snap.steps * S) throw new Error('resume snapshot: history does not match its step count');
+    if (snap.steps > this.maxSteps) throw new Error(`resume snapshot has ${snap.steps} steps, more than this server keeps (${this.maxSteps})`);
+    this.resetSlot(slot);
+    const rows = slot + 1;
+    const exec = new Uint8Array(rows);
+    exec[slot] = 1;
+    for (let at = 0; at < snap.steps; at += chunk) {
+      const T = Math.min(chunk, snap.steps - at);
+      const idx = new BigInt64Array(rows * T * S);
+      for (let t = 0; t < T; t++) embeddingIndices(this.layout, snap.history.subarray((at + t) * S, (at + t + 1) * S), idx, (slot * T + t) * S);
+      for (let r = 0; r < rows; r++) {
+        if (r === slot) continue;
+        for (let t = 0; t < T; t++) embeddingIndices(this.layout, new Int32Array(S).fill(-1), idx, (r * T + t) * S);
+      }
+      await this.lm.temporalStep(rows, T, idx, exec);
+    }
+    this.tokens.importSlot(slot, snap.delay);
+    this.codec.importSlot(slot, snap.codec);
+    this.history.set(snap.history, slot * this.maxSteps * S);
+    this.historyLen[slot] = snap.steps;
   }
 
   async step(inputs: RowInput[]): Promise<StepResult> {
@@ -90,6 +152,11 @@ export class ModelPipeline {
       if (exec[r]) {
         for (let q = 0; q < Q; q++) user[q] = Number(codes[r * Q + q]!);
         this.tokens.input(r, user, tok);
+        const len = this.historyLen[r]!;
+        if (len < this.maxSteps) {
+          this.history.set(tok, (r * this.maxSteps + len) * d.streams);
+          this.historyLen[r] = len + 1;
+        }
       } else {
         tok.fill(-1);
       }

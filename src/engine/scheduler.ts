@@ -1,4 +1,4 @@
-import type { ModelPipeline, RowInput, RowSampler } from './model-pipeline.js';
+import type { ModelPipeline, PipelineSnapshot, RowInput, RowSampler } from './model-pipeline.js';
 import { SlotTable } from './slot-table.js';
 import type { StageTimes } from './stage-timer.js';
 
@@ -48,6 +48,8 @@ interface SessionState {
   stepped: number;
   closed: boolean;
   restart: boolean;
+  /** Being rebuilt from a snapshot: not stepped yet. */
+  restoring: boolean;
   dropped: number;
 }
 
@@ -62,7 +64,9 @@ export class Scheduler {
   private readonly byId = new Map<string, SessionState>();
   private timer: NodeJS.Timeout | null = null;
   private running = false;
-  private inFlight: Promise<TickStats | null> | null = null;
+  /** Ticks and whole-slot operations (restore, snapshot) run one at a time, in order. */
+  private chain: Promise<unknown> = Promise.resolve();
+  private busy = false;
   private nextTickAt = 0;
   onTick: ((s: TickStats) => void) | null = null;
   onDropped: ((id: string, n: number) => void) | null = null;
@@ -82,12 +86,62 @@ export class Scheduler {
   /** Returns false when every slot is taken. */
   open(handle: SessionHandle): boolean {
     if (this.byId.has(handle.id)) throw new Error(`session ${handle.id} already open`);
-    const state: SessionState = { handle, queue: [], framesIn: 0, stepped: 0, closed: false, restart: false, dropped: 0 };
+    const state: SessionState = { handle, queue: [], framesIn: 0, stepped: 0, closed: false, restart: false, restoring: false, dropped: 0 };
     const slot = this.table.add(state);
     if (slot === null) return false;
     this.pipeline.resetSlot(slot);
     this.byId.set(handle.id, state);
     return true;
+  }
+
+  /**
+   * Opens a session rebuilt from a snapshot (a resume). Frames pushed while
+   * it is being rebuilt wait in its queue; no tick runs meanwhile.
+   */
+  async openRestored(handle: SessionHandle, snap: PipelineSnapshot): Promise<boolean> {
+    if (!this.open(handle)) return false;
+    const state = this.byId.get(handle.id)!;
+    state.restoring = true;
+    try {
+      await this.exclusive(async () => {
+        const slot = this.table.slot(state);
+        if (slot !== undefined) await this.pipeline.restore(slot, snap);
+      });
+    } catch (e) {
+      this.close(handle.id);
+      throw e;
+    }
+    if (this.byId.get(handle.id) !== state) return false;
+    state.restoring = false;
+    state.stepped = snap.steps;
+    return true;
+  }
+
+  /** Closes a session and returns its state as of its last step, to resume it later. */
+  async snapshotAndClose(id: string): Promise<PipelineSnapshot | null> {
+    const s = this.byId.get(id);
+    if (!s) return null;
+    s.queue.length = 0;
+    const snap = await this.exclusive(async () => {
+      const slot = this.table.slot(s);
+      return slot === undefined || s.restart ? null : this.pipeline.snapshot(slot);
+    });
+    this.close(id);
+    return snap;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(async () => {
+      this.busy = true;
+      try {
+        return await fn();
+      } finally {
+        this.busy = false;
+        this.applyPending();
+      }
+    });
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 
   pushFrame(id: string, pcm: Float32Array): void {
@@ -106,7 +160,7 @@ export class Scheduler {
   restart(id: string): void {
     const s = this.byId.get(id);
     if (s) s.restart = true;
-    if (!this.inFlight) this.applyPending();
+    if (!this.busy) this.applyPending();
   }
 
   close(id: string): void {
@@ -114,7 +168,7 @@ export class Scheduler {
     if (!s) return;
     s.closed = true;
     this.byId.delete(id);
-    if (!this.inFlight) this.applyPending();
+    if (!this.busy) this.applyPending();
   }
 
   private applyPending(): void {
@@ -133,14 +187,7 @@ export class Scheduler {
 
   /** Runs one batched step now (also used directly by the benchmark and tests). */
   async tick(dueAt?: number): Promise<TickStats | null> {
-    if (this.inFlight) return this.inFlight;
-    this.inFlight = this.runTick(dueAt);
-    try {
-      return await this.inFlight;
-    } finally {
-      this.inFlight = null;
-      this.applyPending();
-    }
+    return this.exclusive(() => this.runTick(dueAt));
   }
 
   private async runTick(dueAt = performance.now()): Promise<TickStats | null> {
@@ -149,7 +196,7 @@ export class Scheduler {
     const t0 = performance.now();
     const taken: ({ pcm: Float32Array; at: number } | null)[] = [];
     const inputs: RowInput[] = sessions.map((s) => {
-      const frame = !s.closed && !s.restart ? s.queue.shift() ?? null : null;
+      const frame = !s.closed && !s.restart && !s.restoring ? s.queue.shift() ?? null : null;
       taken.push(frame);
       return { exec: frame !== null, first: frame !== null && s.stepped === 0, pcm: frame?.pcm ?? null, sampler: s.handle.sampler };
     });
@@ -215,6 +262,6 @@ export class Scheduler {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.inFlight) await this.inFlight;
+    await this.chain;
   }
 }

@@ -41,6 +41,7 @@ export async function startTestServer(opts: { modelDir?: string; maxSessions?: n
     : null;
   const engine = await EngineClient.start({
     modelDir, provider: 'cpu', threads: 1, maxSessions: config.maxSessions, tickMs: config.tickMs, maxQueuedFrames: config.limits.maxQueuedFrames,
+    maxSessionSteps: config.limits.maxSessionSteps,
   });
   const server = await createServer({ config, engine, tokenizer, logger: pino({ level: 'silent' }), modelName: model.manifest.name });
   await server.app.listen({ host: '127.0.0.1', port: 0 });

@@ -47,6 +47,11 @@ export class SessionRng implements Rng {
     return r;
   }
 
+  /** The raw state, to carry a session's draws over a resume (see `fromState`). */
+  state(): [number, number, number, number] {
+    return [this.s0, this.s1, this.s2, this.s3];
+  }
+
   nextUint32(): number {
     const s1 = this.s1;
     const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9);

@@ -82,6 +82,14 @@ export class TextTokenSampler {
     if (this.recentCount < this.recent.length) this.recentCount++;
   }
 
+  /** The recent tokens the repetition penalty looks at, oldest first (for a resume). */
+  recentTokens(): number[] {
+    const cap = this.recent.length;
+    const out: number[] = [];
+    for (let j = this.recentCount; j >= 1; j--) out.push(this.recent[(this.recentNext - j + cap) % cap]!);
+    return out;
+  }
+
   reset(): void {
     this.recentCount = 0;
     this.recentNext = 0;

@@ -3,7 +3,7 @@ import { loadModelDir } from '../../model/manifest.js';
 import { LmRunner } from '../../model/lm/lm-runner.js';
 import { MimiRunner } from '../../model/mimi/mimi-runner.js';
 import { ModelPipeline } from '../model-pipeline.js';
-import { Scheduler } from '../scheduler.js';
+import { Scheduler, type FrameOutput } from '../scheduler.js';
 import { SessionSampler } from '../session-sampler.js';
 import type { EngineOptions, FromWorker, ToWorker } from './messages.js';
 
@@ -22,7 +22,9 @@ async function main(opts: EngineOptions): Promise<void> {
     depformer: model.manifest.files.depformer.map((f) => model.path(f)),
   }, opts.maxSessions, sessionOpts);
   const codec = await MimiRunner.create({ encoder: model.path(model.manifest.files.mimiEncoder), decoder: model.path(model.manifest.files.mimiDecoder) }, model.mimi, opts.maxSessions, sessionOpts);
-  const pipeline = new ModelPipeline(lm, codec, opts.maxSessions);
+  const pipeline = new ModelPipeline(lm, codec, opts.maxSessions, opts.maxSessionSteps);
+  const modelId = `${model.manifest.name}@${model.manifest.createdAt}`;
+  const samplers = new Map<string, SessionSampler>();
   const scheduler = new Scheduler(pipeline, opts.maxSessions, { tickMs: opts.tickMs, maxQueuedFrames: opts.maxQueuedFrames });
   scheduler.onTick = (stats) => post({ type: 'tick', stats });
   scheduler.onDropped = (id, frames) => post({ type: 'dropped', id, frames });
@@ -30,17 +32,35 @@ async function main(opts: EngineOptions): Promise<void> {
   port!.on('message', (m: ToWorker) => {
     switch (m.type) {
       case 'open': {
-        const sampler = new SessionSampler(m.sampling, lm.dims, model.lm);
-        const ok = scheduler.open({
+        const resume = m.resume;
+        const sampler = new SessionSampler(resume ? resume.sampling : m.sampling, lm.dims, model.lm);
+        const handle = {
           id: m.id,
           sampler,
           onRestart: () => sampler.reset(),
-          onFrame: (out) => {
+          onFrame: (out: FrameOutput) => {
             const transfer = out.pcm ? [out.pcm.buffer as ArrayBuffer] : [];
             post({ type: 'frame', id: m.id, inputFrame: out.inputFrame, pcm: out.pcm, tokens: out.tokens, queuedAt: out.queuedAt }, transfer);
           },
-        });
-        post({ type: 'opened', id: m.id, ok });
+        };
+        if (!resume) {
+          const ok = scheduler.open(handle);
+          if (ok) samplers.set(m.id, sampler);
+          post({ type: 'opened', id: m.id, ok });
+          break;
+        }
+        if (resume.model !== modelId) {
+          post({ type: 'opened', id: m.id, ok: false, error: 'that session ran on another model' });
+          break;
+        }
+        sampler.restore(resume.sampler);
+        scheduler.openRestored(handle, resume.pipeline).then(
+          (ok) => {
+            if (ok) samplers.set(m.id, sampler);
+            post({ type: 'opened', id: m.id, ok });
+          },
+          (e: unknown) => post({ type: 'opened', id: m.id, ok: false, error: (e as Error).message }),
+        );
         break;
       }
       case 'frame':
@@ -49,12 +69,30 @@ async function main(opts: EngineOptions): Promise<void> {
       case 'restart':
         scheduler.restart(m.id);
         break;
-      case 'close':
-        scheduler.close(m.id);
+      case 'close': {
+        const sampler = samplers.get(m.id);
+        samplers.delete(m.id);
+        if (!m.snapshot || !sampler) {
+          scheduler.close(m.id);
+          break;
+        }
+        const params = sampler.params;
+        scheduler.snapshotAndClose(m.id).then(
+          (pipe) => post({
+            type: 'snapshot',
+            id: m.id,
+            snapshot: pipe ? { version: 1, model: modelId, sampling: params, sampler: sampler.snapshot(), pipeline: pipe } : null,
+          }),
+          () => post({ type: 'snapshot', id: m.id, snapshot: null }),
+        );
         break;
+      }
       case 'stop':
         void scheduler.stop().then(() => post({ type: 'stopped' }));
         break;
+      case 'crash':
+        // Between ticks, like any uncaught error here (terminate() during an onnxruntime run aborts the process).
+        throw new Error('crash requested');
     }
   });
   scheduler.start();
@@ -62,6 +100,7 @@ async function main(opts: EngineOptions): Promise<void> {
     type: 'ready',
     info: {
       modelName: model.manifest.name,
+      modelId,
       maxSessions: opts.maxSessions,
       frameSize: model.mimi.frameSize,
       sampleRate: model.mimi.sampleRate,

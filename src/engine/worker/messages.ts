@@ -1,5 +1,6 @@
 import type { SamplingParams } from '../sampling/sampling-params.js';
 import type { TickStats } from '../scheduler.js';
+import type { EngineSnapshot } from '../snapshot.js';
 
 // Messages between the main thread and the inference worker. Plain types:
 // both sides are this codebase, so there is nothing to validate.
@@ -11,17 +12,23 @@ export interface EngineOptions {
   maxSessions: number;
   tickMs: number;
   maxQueuedFrames: number;
+  /** Steps a session may take (Moshi stops at 4500); also the token history kept for resumes. */
+  maxSessionSteps: number;
 }
 
 export type ToWorker =
-  | { type: 'open'; id: string; sampling: SamplingParams }
+  | { type: 'open'; id: string; sampling: SamplingParams; resume?: EngineSnapshot }
   | { type: 'frame'; id: string; pcm: Float32Array }
   | { type: 'restart'; id: string }
-  | { type: 'close'; id: string }
-  | { type: 'stop' };
+  | { type: 'close'; id: string; snapshot?: boolean }
+  | { type: 'stop' }
+  /** Fault injection: the worker throws from its message handler, as a bug would. */
+  | { type: 'crash' };
 
 export interface EngineInfo {
   modelName: string;
+  /** Name and build time: snapshots only resume on the same model. */
+  modelId: string;
   maxSessions: number;
   frameSize: number;
   sampleRate: number;
@@ -31,7 +38,8 @@ export interface EngineInfo {
 
 export type FromWorker =
   | { type: 'ready'; info: EngineInfo }
-  | { type: 'opened'; id: string; ok: boolean }
+  | { type: 'opened'; id: string; ok: boolean; error?: string }
+  | { type: 'snapshot'; id: string; snapshot: EngineSnapshot | null }
   | { type: 'frame'; id: string; inputFrame: number; pcm: Float32Array | null; tokens: Int32Array | null; queuedAt: number }
   | { type: 'dropped'; id: string; frames: number }
   | { type: 'tick'; stats: TickStats }

@@ -58,6 +58,22 @@ class StreamingGraph {
     this.ring?.move(from, to);
   }
 
+  /** One slot's whole streaming state (conv histories, then the KV ring), for a resume. */
+  exportSlot(slot: number): Float32Array[] {
+    const parts: Float32Array[] = this.states.map((s) => s.data.slice(slot * s.perRow, (slot + 1) * s.perRow));
+    if (this.ring) parts.push(this.ring.exportSlot(slot));
+    return parts;
+  }
+
+  importSlot(slot: number, parts: Float32Array[]): void {
+    if (parts.length !== this.states.length + (this.ring ? 1 : 0)) throw new Error(`Mimi ${this.what} snapshot has ${parts.length} parts`);
+    this.states.forEach((s, i) => {
+      if (parts[i]!.length !== s.perRow) throw new Error(`Mimi ${this.what} state ${s.spec.name}: ${parts[i]!.length} values, expected ${s.perRow}`);
+      s.data.set(parts[i]!, slot * s.perRow);
+    });
+    if (this.ring) this.ring.importSlot(slot, parts[this.states.length]!);
+  }
+
   async run(rows: number, feeds: Record<string, ort.Tensor>, exec?: Uint8Array): Promise<ort.InferenceSession.OnnxValueMapType> {
     if (this.busy) throw new Error(`MimiRunner.${this.what}: the previous call has not finished`);
     this.busy = true;
@@ -189,6 +205,18 @@ export class MimiRunner {
     this.checkSlot(slot);
     this.enc.reset(slot);
     this.dec.reset(slot);
+  }
+
+  /** A slot's encoder and decoder state, to restore the codec exactly where a session left it. */
+  exportSlot(slot: number): { encoder: Float32Array[]; decoder: Float32Array[] } {
+    this.checkSlot(slot);
+    return { encoder: this.enc.exportSlot(slot), decoder: this.dec.exportSlot(slot) };
+  }
+
+  importSlot(slot: number, state: { encoder: Float32Array[]; decoder: Float32Array[] }): void {
+    this.checkSlot(slot);
+    this.enc.importSlot(slot, state.encoder);
+    this.dec.importSlot(slot, state.decoder);
   }
 
   /** Moves a session's whole state to another slot (to keep batches compact). */

@@ -99,6 +99,28 @@ export class KvRing {
     for (let r = 0; r < rows; r++) if (!exec || exec[r]) this.positions[r]! += T;
   }
 
+  /** One slot's cache as one flat copy: [position, then keys and values of each layer]. */
+  exportSlot(slot: number): Float32Array {
+    const out = new Float32Array(1 + this.layers * 2 * this.slotSize);
+    out[0] = this.positions[slot]!;
+    for (let l = 0; l < this.layers; l++) {
+      const at = 1 + l * 2 * this.slotSize;
+      out.set(this.keys[l]!.subarray(slot * this.slotSize, (slot + 1) * this.slotSize), at);
+      out.set(this.values[l]!.subarray(slot * this.slotSize, (slot + 1) * this.slotSize), at + this.slotSize);
+    }
+    return out;
+  }
+
+  importSlot(slot: number, data: Float32Array): void {
+    if (data.length !== 1 + this.layers * 2 * this.slotSize) throw new Error(`KV snapshot has ${data.length} values, expected ${1 + this.layers * 2 * this.slotSize}`);
+    this.positions[slot] = data[0]!;
+    for (let l = 0; l < this.layers; l++) {
+      const at = 1 + l * 2 * this.slotSize;
+      this.keys[l]!.set(data.subarray(at, at + this.slotSize), slot * this.slotSize);
+      this.values[l]!.set(data.subarray(at + this.slotSize, at + 2 * this.slotSize), slot * this.slotSize);
+    }
+  }
+
   /** Moves a session's cache to another slot (used to keep batches compact). */
   move(from: number, to: number): void {
     if (from === to) return;
