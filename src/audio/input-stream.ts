@@ -70,9 +70,16 @@ export class OggOpusInput {
   private gain = 1;
   private readonly reportedStreams = new Set<number>();
   private readonly counts = { packets: 0, decodeErrors: 0, frames: 0, errors: 0 };
+  /**
+   * A fresh decoder made in the background: each chained stream must start
+   * from a clean decoder state (RFC 7845), and creating one is asynchronous.
+   */
+  private spare: OpusPacketDecoder | null = null;
+  private streamsStarted = 0;
 
   private constructor(decoder: OpusPacketDecoder, options: OggOpusInputOptions) {
     this.decoder = decoder;
+    this.prepareSpare();
     this.reader = new OggPageReader(options.reader);
     this.framer = new PcmFramer(options.frameSize ?? MODEL_FRAME_SAMPLES);
   }
@@ -136,6 +143,8 @@ export class OggOpusInput {
   close(): void {
     this.decoder?.close();
     this.decoder = null;
+    this.spare?.close();
+    this.spare = null;
   }
 
   private fail(out: AudioInputResult, kind: AudioInputErrorKind, message: string): void {
@@ -188,7 +197,20 @@ export class OggOpusInput {
     }
   }
 
+  private prepareSpare(): void {
+    OpusPacketDecoder.create({ channels: 2 }).then((d) => {
+      if (this.decoder && !this.spare) this.spare = d;
+      else d.close();
+    }, () => {});
+  }
+
   private startStream(p: OggPacket, out: AudioInputResult): void {
+    if (this.streamsStarted++ > 0 && this.spare && this.decoder) {
+      this.decoder.close();
+      this.decoder = this.spare;
+      this.spare = null;
+      this.prepareSpare();
+    }
     this.serial = p.serial;
     this.reportedStreams.clear();
     this.skipLeft = 0;

@@ -30,6 +30,12 @@ const ENV_NESTED: Record<string, (v: string, into: Record<string, unknown>) => v
   PARLEY_JWT_SECRET: (v, into) => {
     into['auth'] = { ...(into['auth'] as object | undefined), jwtSecret: v };
   },
+  PARLEY_REDIS_URL: (v, into) => {
+    into['resume'] = { ...(into['resume'] as object | undefined), redisUrl: v };
+  },
+  PARLEY_RESUME_GRACE_MS: (v, into) => {
+    into['resume'] = { ...(into['resume'] as object | undefined), gracePeriodMs: v };
+  },
   PARLEY_ALLOWED_ORIGINS: (v, into) => {
     into['allowedOrigins'] = v.split(',').map((s) => s.trim()).filter(Boolean);
   },
@@ -46,6 +52,7 @@ const FLAGS = {
   'max-sessions': { type: 'string' },
   'tick-ms': { type: 'string' },
   'log-level': { type: 'string' },
+  'redis-url': { type: 'string' },
 } as const;
 
 const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -88,11 +95,16 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     const v = env[name];
     if (v !== undefined && v !== '') {
       apply(v, merged);
-      origin[name === 'PARLEY_ALLOWED_ORIGINS' ? 'allowedOrigins' : 'auth'] = `environment variable ${name}`;
+      origin[name === 'PARLEY_ALLOWED_ORIGINS' ? 'allowedOrigins' : name.startsWith('PARLEY_RE') ? 'resume' : 'auth'] = `environment variable ${name}`;
     }
   }
   for (const [flag, v] of Object.entries(flags)) {
     if (flag === 'config' || v === undefined) continue;
+    if (flag === 'redis-url') {
+      merged['resume'] = { ...(merged['resume'] as object | undefined), redisUrl: v };
+      origin['resume'] = '--redis-url';
+      continue;
+    }
     merged[camel(flag)] = v;
     origin[camel(flag)] = `--${flag}`;
   }

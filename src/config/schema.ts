@@ -59,6 +59,15 @@ export const serverConfigSchema = z
     allowedOrigins: z.array(z.string().url()).default([]),
     /** New chat connections per client IP per minute. */
     connectionsPerMinute: positiveInt.default(60),
+    resume: z
+      .object({
+        /** How long a dropped session waits for its client to come back with its resume token. */
+        gracePeriodMs: positiveInt.max(3_600_000).default(60_000),
+        /** Keep dropped sessions in Redis (e.g. redis://host:6379) so any server can resume them; null: in memory. */
+        redisUrl: z.string().url().nullable().default(null),
+      })
+      .strict()
+      .default({ gracePeriodMs: 60_000, redisUrl: null }),
     /** TLS: serve https/wss directly (else put a reverse proxy in front). */
     tls: z.object({ keyFile: z.string(), certFile: z.string() }).strict().nullable().default(null),
   })

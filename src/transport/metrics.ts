@@ -32,6 +32,9 @@ export class Metrics {
     name: 'parley_client_errors_total', help: 'Malformed client input, by kind', labelNames: ['kind'], registers: [this.registry],
   });
   readonly workerRestarts = new client.Counter({ name: 'parley_worker_restarts_total', help: 'Inference worker restarts', registers: [this.registry] });
+  readonly workerRestartFailures = new client.Counter({
+    name: 'parley_worker_restart_failures_total', help: 'Inference worker restarts that failed (retried with backoff)', registers: [this.registry],
+  });
   readonly tickSeconds = new client.Histogram({
     name: 'parley_tick_seconds', help: 'Wall time of one batched model step', registers: [this.registry],
     buckets: [0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.25, 0.5, 1],

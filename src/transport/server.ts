@@ -15,6 +15,8 @@ import { AccessControl } from './access.js';
 import { ChatSession } from './chat-session.js';
 import { Metrics } from './metrics.js';
 import { CloseCode, errorMessage } from './protocol.js';
+import { RedisResumeStore } from './resume/redis-resume-store.js';
+import { isWellFormedToken, MemoryResumeStore, type ResumeStore } from './resume/resume-store.js';
 
 export interface ServerDeps {
   config: ServerConfig;
@@ -37,6 +39,10 @@ export async function createServer(deps: ServerDeps): Promise<ParleyServer> {
   const https = config.tls ? { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile) } : null;
   const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, ...(https ? { https } : {}) }) as unknown as FastifyInstance;
   const access = new AccessControl(config);
+  const resumeStore: ResumeStore = config.resume.redisUrl
+    ? await new RedisResumeStore(config.resume.redisUrl).connect()
+    : new MemoryResumeStore();
+  app.addHook('onClose', async () => resumeStore.close());
   const metrics = new Metrics();
   const sessions = new Set<ChatSession>();
   let draining = false;
@@ -51,8 +57,13 @@ export async function createServer(deps: ServerDeps): Promise<ParleyServer> {
     metrics.workerRestarts.inc();
     deps.logger.error({ reason }, 'inference worker crashed; restarting it');
   });
+  engine.on('restartFailed', (reason, retryInMs) => {
+    metrics.workerRestartFailures.inc();
+    deps.logger.error({ reason, retryInMs }, 'inference worker restart failed; trying again');
+  });
 
-  await app.register(fastifyWebsocket, { options: { maxPayload: config.limits.maxMessageBytes } });
+  // autoPong off: sessions answer pings themselves, so that a client that pings but never reads is closed with a reason and counted.
+  await app.register(fastifyWebsocket, { options: { maxPayload: config.limits.maxMessageBytes, autoPong: false } });
   await app.register(fastifyRateLimit, { global: false });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -99,15 +110,22 @@ export async function createServer(deps: ServerDeps): Promise<ParleyServer> {
       refuse(CloseCode.PolicyViolation, sampling.error, 'bad_query');
       return;
     }
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    const resume = typeof query['resume'] === 'string' ? query['resume'] : undefined;
+    if (resume !== undefined && !isWellFormedToken(resume)) {
+      refuse(CloseCode.PolicyViolation, 'invalid, expired or already used resume token', 'bad_resume_token');
+      return;
+    }
     const session = new ChatSession(socket, withSeeds(sampling.params), {
       engine, tokenizer: deps.tokenizer, limits: config.limits, metrics, log: deps.logger, modelName: deps.modelName,
+      resumeStore, resumeGraceMs: config.resume.gracePeriodMs,
     });
     sessions.add(session);
     socket.on('close', () => {
       sessions.delete(session);
       refreshGauges();
     });
-    session.start().then(refreshGauges, (e: unknown) => {
+    session.start(resume).then(refreshGauges, (e: unknown) => {
       deps.logger.error({ err: (e as Error).stack }, 'session start failed');
       session.end(CloseCode.InternalError, 'could not start the session', 'internal_error');
     });
@@ -117,7 +135,7 @@ export async function createServer(deps: ServerDeps): Promise<ParleyServer> {
     draining = true;
     const deadline = Date.now() + timeoutMs;
     while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    for (const s of sessions) s.end(CloseCode.GoingAway, 'server is shutting down', 'draining');
+    for (const s of sessions) s.drain();
   };
 
   return { app, metrics, sessions, drain };

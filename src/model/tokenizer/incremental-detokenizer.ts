@@ -34,4 +34,9 @@ export class IncrementalDetokenizer {
   reset(): void {
     this.decoder.reset();
   }
+
+  /** For a resumed session whose text had already begun: its next piece keeps its leading space. */
+  markContinued(): void {
+    this.decoder.markContinued();
+  }
 }

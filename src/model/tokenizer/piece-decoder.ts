@@ -100,6 +100,12 @@ export class PieceDecoder {
     return flushed + this.note(piece);
   }
 
+  /** Continues a sequence that already produced text (a resumed session): no leading space is stripped. */
+  markContinued(): void {
+    this.producedText = true;
+    this.atStart = false;
+  }
+
   /** Ends the sequence: bytes of an unfinished character come out as U+FFFD. */
   finish(): string {
     return this.note(this.drainBytes(true));
