@@ -1,5 +1,6 @@
 // Times the real Kyutai Mimi shape (default config, random weights) on this
 // CPU: `node dist/src/model/mimi/bench.js [sessions] [threads...]`.
+import { loadavg } from 'node:os';
 import { encodeModel } from '../onnx/serialize.js';
 import { defaultMimiConfig, mimiDims } from './config.js';
 import { buildMimiGraphs } from './graphs.js';
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
     await runner.decode(sessions, codes);
     let enc = 0;
     let dec = 0;
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < iters; i++) {
       let t = performance.now();
       codes = await runner.encode(sessions, pcm);
@@ -34,10 +36,12 @@ async function main(): Promise<void> {
       await runner.decode(sessions, codes);
       dec += performance.now() - t;
     }
+    const cpu = process.cpuUsage(cpu0);
     const per = (ms: number) => (ms / iters / sessions).toFixed(2);
     console.log(
       `threads=${threads} batch=${sessions}: encode ${(enc / iters).toFixed(2)} ms/frame (${per(enc)} per session), ` +
-        `decode ${(dec / iters).toFixed(2)} ms/frame (${per(dec)} per session), frame = ${(1000 * dims.frameSize / cfg.sample_rate).toFixed(0)} ms of audio`,
+        `decode ${(dec / iters).toFixed(2)} ms/frame (${per(dec)} per session), frame = ${(1000 * dims.frameSize / cfg.sample_rate).toFixed(0)} ms of audio; ` +
+        `process CPU ${((cpu.user + cpu.system) / 1000 / iters / sessions).toFixed(2)} ms per session-frame (encode+decode), load ${loadavg()[0]!.toFixed(2)}`,
     );
     await runner.release();
   }

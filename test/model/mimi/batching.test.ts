@@ -163,3 +163,21 @@ test('bad call shapes and out-of-range codes are refused with a clear message', 
     await r.release();
   }
 });
+
+test('a slot exported and imported elsewhere resumes exactly where it left off', async () => {
+  const r = await createRunner(built, 3);
+  try {
+    for (let t = 0; t < 4; t++) await step(r, [0, 1, 2], [t, t, t]);
+    const snap = r.exportSlot(1);
+    // Slot 1 is then reused by another session; the snapshot goes to slot 0.
+    r.resetSlot(1);
+    await step(r, [0, 0], [0, 0]);
+    r.importSlot(0, snap);
+    for (let t = 4; t < FRAMES; t++) {
+      const got = await step(r, [1], [t]);
+      checkRow(got, 0, 1, t, 'imported session');
+    }
+  } finally {
+    await r.release();
+  }
+});
