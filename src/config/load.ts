@@ -22,6 +22,8 @@ const ENV: Record<string, string> = {
   PARLEY_CONNECTIONS_PER_MINUTE: 'connectionsPerMinute',
 };
 
+
+
 /** Settings that hold lists or secrets, read from the environment as JSON or comma lists. */
 const ENV_NESTED: Record<string, (v: string, into: Record<string, unknown>) => void> = {
   PARLEY_API_KEYS: (v, into) => {
@@ -29,6 +31,9 @@ const ENV_NESTED: Record<string, (v: string, into: Record<string, unknown>) => v
   },
   PARLEY_JWT_SECRET: (v, into) => {
     into['auth'] = { ...(into['auth'] as object | undefined), jwtSecret: v };
+  },
+  PARLEY_TRUST_PROXY: (v, into) => {
+    into['trustProxy'] = v === 'true' ? true : v === 'false' ? false : v;
   },
   PARLEY_REDIS_URL: (v, into) => {
     into['resume'] = { ...(into['resume'] as object | undefined), redisUrl: v };
@@ -95,7 +100,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     const v = env[name];
     if (v !== undefined && v !== '') {
       apply(v, merged);
-      origin[name === 'PARLEY_ALLOWED_ORIGINS' ? 'allowedOrigins' : name.startsWith('PARLEY_RE') ? 'resume' : 'auth'] = `environment variable ${name}`;
+      const key = name === 'PARLEY_ALLOWED_ORIGINS' ? 'allowedOrigins' : name === 'PARLEY_TRUST_PROXY' ? 'trustProxy' : name.startsWith('PARLEY_RE') ? 'resume' : 'auth';
+      origin[key] = `environment variable ${name}`;
     }
   }
   for (const [flag, v] of Object.entries(flags)) {

@@ -57,6 +57,8 @@ export const serverConfigSchema = z
       .default({ apiKeys: [], jwtSecret: null, allowQueryToken: true }),
     /** Origins allowed to open a chat from a browser (exact match, e.g. https://app.example.com); empty: any. */
     allowedOrigins: z.array(z.string().url()).default([]),
+    /** Behind a reverse proxy: trust its X-Forwarded-For for client addresses (rate limits, logs). */
+    trustProxy: z.union([z.boolean(), z.string().min(1)]).default(false),
     /** New chat connections per client IP per minute. */
     connectionsPerMinute: positiveInt.default(60),
     resume: z

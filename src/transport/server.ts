@@ -37,7 +37,7 @@ export interface ParleyServer {
 export async function createServer(deps: ServerDeps): Promise<ParleyServer> {
   const { config, engine } = deps;
   const https = config.tls ? { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile) } : null;
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, ...(https ? { https } : {}) }) as unknown as FastifyInstance;
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, trustProxy: config.trustProxy, ...(https ? { https } : {}) }) as unknown as FastifyInstance;
   const access = new AccessControl(config);
   const resumeStore: ResumeStore = config.resume.redisUrl
     ? await new RedisResumeStore(config.resume.redisUrl).connect()
@@ -49,7 +49,8 @@ export async function createServer(deps: ServerDeps): Promise<ParleyServer> {
 
   const refreshGauges = () => {
     metrics.liveSessions.set(sessions.size);
-    metrics.freeSlots.set(engine.ready ? engine.freeSlots : 0);
+    // A draining server takes no new sessions: it shows no free slots to a balancer.
+    metrics.freeSlots.set(engine.ready && !draining ? engine.freeSlots : 0);
   };
   engine.on('tick', (s) => metrics.recordTick(s));
   engine.on('dropped', (_id, n) => metrics.droppedFrames.inc(n));
@@ -68,7 +69,7 @@ export async function createServer(deps: ServerDeps): Promise<ParleyServer> {
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
-    const free = engine.ready ? engine.freeSlots : 0;
+    const free = engine.ready && !draining ? engine.freeSlots : 0;
     const body = { ready: engine.ready && !draining && free > 0, draining, freeSlots: free, liveSessions: sessions.size, model: deps.modelName };
     return reply.code(body.ready ? 200 : 503).send(body);
   });
