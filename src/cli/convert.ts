@@ -1,9 +1,18 @@
-import { checkpointSource, convertModel } from '../model/convert.js';
+import { checkpointSource, convertModel, type ConvertOptions } from '../model/convert.js';
+import { isPrecision } from '../model/lm/gpu/precision.js';
 import { isPreset, presetSource } from '../model/presets/presets.js';
 
-/** `parley convert <checkpoint-dir | --preset NAME> <model-dir>` */
+/** `parley convert <checkpoint-dir | --preset NAME> <model-dir> [--precision fp32|fp16|int4]` */
 export async function convert(argv: string[]): Promise<void> {
   const args = [...argv];
+  const opts: ConvertOptions = {};
+  const pr = args.indexOf('--precision');
+  if (pr >= 0) {
+    const p = args[pr + 1] ?? '';
+    if (!isPrecision(p)) throw new Error('--precision needs fp32, fp16 or int4 (device-cache graphs for GPU providers, see docs/gpu.md)');
+    opts.gpuPrecision = p;
+    args.splice(pr, 2);
+  }
   let src;
   const p = args.indexOf('--preset');
   if (p >= 0) {
@@ -19,6 +28,6 @@ export async function convert(argv: string[]): Promise<void> {
   const out = args.shift();
   if (!out) throw new Error('missing output model directory');
   const t0 = performance.now();
-  const manifest = convertModel(src, out, (m) => console.error(m));
+  const manifest = convertModel(src, out, (m) => console.error(m), opts);
   console.error(`wrote ${out} (${manifest.name}; LM ${(manifest.stats.lmParams / 1e6).toFixed(1)} M params, Mimi ${(manifest.stats.mimiParams / 1e6).toFixed(1)} M) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }

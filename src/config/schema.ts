@@ -32,6 +32,8 @@ export const serverConfigSchema = z
         maxBufferedBytes: positiveInt.default(512 * 1024),
         /** Audio dropped for one slow reader before the session is closed. */
         maxDroppedAudioBytes: positiveInt.default(2 * 1024 * 1024),
+        /** Input audio a session may send, in multiples of real time after a 10 s burst; faster clients are closed. */
+        maxInputSpeed: positiveInt.max(1000).default(10),
       })
       .strict()
       .default({
@@ -41,6 +43,7 @@ export const serverConfigSchema = z
         idleTimeoutMs: 30_000,
         maxBufferedBytes: 512 * 1024,
         maxDroppedAudioBytes: 2 * 1024 * 1024,
+        maxInputSpeed: 10,
       }),
     /** Serve the web client at `/`. */
     webClient: z.boolean().default(true),

@@ -11,6 +11,10 @@ import { buildMimiGraphs } from './mimi/graphs.js';
 import { MANIFEST_FILE, MANIFEST_VERSION, type Manifest } from './manifest.js';
 import type { GraphDef } from './onnx/graph-builder.js';
 import { writeModel } from './onnx/serialize.js';
+import { buildGpuLmGraphs } from './lm/gpu-lm-runner.js';
+import { windowFor } from './lm/gpu/cache-book.js';
+import type { Precision } from './lm/gpu/precision.js';
+import { ConvertedWeights } from './lm/gpu/weights.js';
 
 export interface ModelSource {
   name: string;
@@ -41,12 +45,22 @@ function paramCount(g: GraphDef): number {
   return g.initializers.reduce((n, i) => n + (i.dtype === 'float32' || i.dtype === 'float16' ? i.data.length : 0), 0);
 }
 
+export interface ConvertOptions {
+  /**
+   * Also write the device-cache LM graphs (lm/gpu/) with weights in this
+   * precision: fp16, or int4 (MatMulNBits) for the large matrices. The
+   * host-cache graphs stay float32 (onnxruntime's CPU provider has no fast
+   * float16 MatMul).
+   */
+  gpuPrecision?: Precision;
+}
+
 /**
  * Builds every graph from the config and weights and writes a model
  * directory. The manifest is written last, so a directory with a manifest is
  * complete.
  */
-export function convertModel(src: ModelSource, outDir: string, log: (msg: string) => void = () => {}): Manifest {
+export function convertModel(src: ModelSource, outDir: string, log: (msg: string) => void = () => {}, opts: ConvertOptions = {}): Manifest {
   mkdirSync(outDir, { recursive: true });
   let lmParams = 0;
   log(`building temporal transformer (${src.lm.num_layers} layers, dim ${src.lm.dim})`);
@@ -60,6 +74,18 @@ export function convertModel(src: ModelSource, outDir: string, log: (msg: string
     const file = `depformer_${k}.onnx`;
     writeModel(g, join(outDir, file));
     depformer.push(file);
+  }
+  let gpu: Manifest['files']['gpu'];
+  if (opts.gpuPrecision) {
+    const window = windowFor(src.lm.context);
+    log(`building device-cache LM graphs (${opts.gpuPrecision}, window ${window})`);
+    const g = buildGpuLmGraphs(src.lm, src.lmWeights, new ConvertedWeights(opts.gpuPrecision), window);
+    writeModel(g.temporal, join(outDir, 'gpu_temporal.onnx'));
+    const dep = g.depformer.map((graph, k) => {
+      writeModel(graph, join(outDir, `gpu_depformer_${k}.onnx`));
+      return `gpu_depformer_${k}.onnx`;
+    });
+    gpu = { precision: opts.gpuPrecision, window, temporal: 'gpu_temporal.onnx', depformer: dep };
   }
   log('building Mimi encoder and decoder');
   const mimi = buildMimiGraphs(src.mimi, src.mimiWeights, src.lm.dep_q);
@@ -81,7 +107,7 @@ export function convertModel(src: ModelSource, outDir: string, log: (msg: string
     precision: 'float32',
     lm,
     mimi: mimi.layout,
-    files: { temporal: 'temporal.onnx', depformer, mimiEncoder: 'mimi_encoder.onnx', mimiDecoder: 'mimi_decoder.onnx', tokenizer },
+    files: { temporal: 'temporal.onnx', depformer, mimiEncoder: 'mimi_encoder.onnx', mimiDecoder: 'mimi_decoder.onnx', tokenizer, ...(gpu ? { gpu } : {}) },
     stats: { lmParams, mimiParams: paramCount(mimi.encoder) + paramCount(mimi.decoder) },
   };
   const tmp = join(outDir, `${MANIFEST_FILE}.tmp`);

@@ -24,6 +24,16 @@ export const manifestSchema = z.object({
     mimiEncoder: z.string(),
     mimiDecoder: z.string(),
     tokenizer: z.string().nullable(),
+    /** Device-cache graphs for GPU providers (lm/gpu/), written by `convert --precision`; optional. */
+    gpu: z
+      .object({
+        precision: z.enum(['fp32', 'fp16', 'int4']),
+        /** Window length N of the temporal graph's device cache. */
+        window: z.number().int().positive(),
+        temporal: z.string(),
+        depformer: z.array(z.string()).min(1),
+      })
+      .optional(),
   }),
   /** Parameter counts and arithmetic per step, counted from the graphs. */
   stats: z.object({

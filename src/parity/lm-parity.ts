@@ -23,7 +23,10 @@ function argmax(a: Float32Array, off: number, n: number): number {
  * own tokens forced as inputs (so one near-tie cannot derail the rest) to
  * compare logits, then free-running greedy to compare outputs.
  */
-export async function lmParity(runner: LmRunner, delays: number[], ref: Reference['lm']): Promise<LmParityResult> {
+/** What the comparison needs of a runner (LmRunner, or GpuLmRunner with its caches on the device). */
+export type LmStepper = Pick<LmRunner, 'dims' | 'resetSlot' | 'temporalStep' | 'beginDepformer' | 'depformerStep'>;
+
+export async function lmParity(runner: LmStepper, delays: number[], ref: Reference['lm']): Promise<LmParityResult> {
   const d = runner.dims;
   const layout = embeddingLayout(d);
   const generated = 1 + d.depQ;

@@ -2,12 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkpointSource, convertModel } from '../model/convert.js';
+import { GpuLmRunner } from '../model/lm/gpu-lm-runner.js';
+import type { Precision } from '../model/lm/gpu/precision.js';
 import { LmRunner } from '../model/lm/lm-runner.js';
 import { loadModelDir } from '../model/manifest.js';
 import { MimiRunner } from '../model/mimi/mimi-runner.js';
 import { SentencePieceTokenizer, loadSentencePieceModel } from '../model/tokenizer/index.js';
 import type { SessionOptions } from '../model/onnx/session.js';
-import { lmParity, type LmParityResult } from './lm-parity.js';
+import { lmParity, type LmParityResult, type LmStepper } from './lm-parity.js';
 import { mimiParity, type MimiParityResult } from './mimi-parity.js';
 import { loadReference } from './reference.js';
 
@@ -21,23 +23,39 @@ export interface ParityReport {
 }
 
 export const TOLERANCE = { pcmRelL2: 1e-3, logit: 1e-3 };
+/** float16 weights and activations (the issue's bar): logits within 2e-2, greedy identical over the first steps. */
+export const FP16_TOLERANCE = { logit: 2e-2, greedySteps: 10 };
+
+export interface ParityVariant {
+  /**
+   * Run the LM with its caches on the device (GpuLmRunner over the graphs
+   * `convert --precision` writes) in this precision; absent: LmRunner with
+   * host caches, float32.
+   */
+  precision?: Precision;
+}
 
 /**
  * Converts a fixture checkpoint with the real conversion path, loads the
  * result as the server would, and compares everything with reference.json.
  */
-export async function runParity(fixtureDir: string, opts: SessionOptions = { provider: 'cpu', intraOpThreads: 1 }): Promise<ParityReport> {
+export async function runParity(fixtureDir: string, opts: SessionOptions = { provider: 'cpu', intraOpThreads: 1 }, variant: ParityVariant = {}): Promise<ParityReport> {
   const ref = loadReference(join(fixtureDir, 'reference.json'));
   const out = mkdtempSync(join(tmpdir(), 'parley-parity-'));
   try {
-    convertModel(checkpointSource(fixtureDir), out);
+    convertModel(checkpointSource(fixtureDir), out, () => {}, variant.precision ? { gpuPrecision: variant.precision } : {});
     const model = loadModelDir(out);
     const codec = await MimiRunner.create({ encoder: model.path(model.manifest.files.mimiEncoder), decoder: model.path(model.manifest.files.mimiDecoder) }, model.mimi, 1, opts);
     const mimi = await mimiParity(codec, ref.mimi);
-    const lmRunner = await LmRunner.create(model.lm, {
-      temporal: model.path(model.manifest.files.temporal),
-      depformer: model.manifest.files.depformer.map((f) => model.path(f)),
-    }, 1, opts);
+    const gpu = model.manifest.files.gpu;
+    const lmRunner: LmStepper & { release(): Promise<void> } = gpu
+      ? await GpuLmRunner.create(model.lm, {
+        temporal: model.path(gpu.temporal), depformer: gpu.depformer.map((f) => model.path(f)), precision: gpu.precision, window: gpu.window,
+      }, 1, opts)
+      : await LmRunner.create(model.lm, {
+        temporal: model.path(model.manifest.files.temporal),
+        depformer: model.manifest.files.depformer.map((f) => model.path(f)),
+      }, 1, opts);
     const lm = await lmParity(lmRunner, model.lm.delays, ref.lm);
     let textMatched = 0;
     if (model.manifest.files.tokenizer) {
@@ -49,18 +67,36 @@ export async function runParity(fixtureDir: string, opts: SessionOptions = { pro
         if (piece === ref.lm.text_pieces[t]) textMatched++;
       });
     }
+    const logitLimit = variant.precision && variant.precision !== 'fp32' ? FP16_TOLERANCE.logit : TOLERANCE.logit;
+    // Reduced precision: greedy decoding must agree over the first steps only (near-ties flip later).
+    const greedySteps = logitLimit === TOLERANCE.logit ? ref.lm.steps : Math.min(FP16_TOLERANCE.greedySteps, ref.lm.steps);
+    const greedyPrefix = matchedPrefix(lm.outputs, ref.lm.outputs, greedySteps);
     const checks = [
       { name: 'Mimi codes matched', value: `${mimi.codesMatched}/${mimi.codesTotal}`, limit: 'all', pass: mimi.codesMatched === mimi.codesTotal },
       { name: 'decoded PCM rel. L2 error', value: mimi.pcmRelL2.toExponential(2), limit: `< ${TOLERANCE.pcmRelL2}`, pass: mimi.pcmRelL2 < TOLERANCE.pcmRelL2 },
-      { name: 'max text logit diff (teacher forced)', value: lm.maxTextLogitDiff.toExponential(2), limit: `< ${TOLERANCE.logit}`, pass: lm.maxTextLogitDiff < TOLERANCE.logit },
-      { name: 'max depformer logit diff (teacher forced)', value: lm.maxDepformerLogitDiff.toExponential(2), limit: `< ${TOLERANCE.logit}`, pass: lm.maxDepformerLogitDiff < TOLERANCE.logit },
-      { name: 'greedy outputs matched', value: `${lm.greedyMatched}/${lm.greedyTotal}`, limit: 'all', pass: lm.greedyMatched === lm.greedyTotal },
-      { name: 'text pieces matched', value: `${textMatched}/${ref.lm.steps}`, limit: 'all', pass: textMatched === ref.lm.steps },
+      { name: 'max text logit diff (teacher forced)', value: lm.maxTextLogitDiff.toExponential(2), limit: `< ${logitLimit}`, pass: lm.maxTextLogitDiff < logitLimit },
+      { name: 'max depformer logit diff (teacher forced)', value: lm.maxDepformerLogitDiff.toExponential(2), limit: `< ${logitLimit}`, pass: lm.maxDepformerLogitDiff < logitLimit },
+      greedySteps === ref.lm.steps
+        ? { name: 'greedy outputs matched', value: `${lm.greedyMatched}/${lm.greedyTotal}`, limit: 'all', pass: lm.greedyMatched === lm.greedyTotal }
+        : { name: `greedy outputs matched, first ${greedySteps} steps`, value: `${greedyPrefix}/${greedySteps}`, limit: 'all', pass: greedyPrefix === greedySteps },
+      { name: 'text pieces matched', value: `${textMatched}/${ref.lm.steps}`, limit: greedySteps === ref.lm.steps ? 'all' : 'info', pass: greedySteps !== ref.lm.steps || textMatched === ref.lm.steps },
     ];
+    if (greedySteps !== ref.lm.steps) checks.push({ name: 'greedy outputs matched, all steps', value: `${lm.greedyMatched}/${lm.greedyTotal}`, limit: 'info', pass: true });
     await lmRunner.release();
     await codec.release();
     return { mimi, lm, textPiecesMatched: textMatched, textPiecesTotal: ref.lm.steps, pass: checks.every((c) => c.pass), checks };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+}
+
+/** Steps matched among the first `n` (each step's whole output frame). */
+function matchedPrefix(got: (number[] | null)[], want: (number[] | null)[], n: number): number {
+  let m = 0;
+  for (let t = 0; t < n; t++) {
+    const a = got[t] ?? null;
+    const b = want[t] ?? null;
+    if (a === null ? b === null : b !== null && a.length === b.length && a.every((v, i) => v === b[i])) m++;
+  }
+  return m;
 }

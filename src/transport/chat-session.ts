@@ -10,6 +10,7 @@ import { IncrementalDetokenizer, type SentencePieceTokenizer } from '../model/to
 import { newResumeToken, tokenKey, type ResumeStore } from './resume/resume-store.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { Metrics } from './metrics.js';
+import { InputBudget } from './input-budget.js';
 import { Outbox, type OutboxStats } from './outbox.js';
 import {
   audioMessage, CloseCode, errorMessage, handshake, metadataMessage, parseClientMessage, textMessage,
@@ -39,6 +40,10 @@ const MAX_ERROR_REPLIES = 5;
 const STALLED_CLOSE_GRACE_MS = 5_000;
 /** Each restart resets model state in the worker, so a client may not ask for one more often than this. */
 const MIN_RESTART_INTERVAL_MS = 1_000;
+/** Input audio fed to the decoder at a time (a page or two), checking the input budget in between. */
+const AUDIO_SLICE_BYTES = 512;
+/** Input audio a client may send at once beyond its speed limit: 10 s of 80 ms frames. */
+const INPUT_BURST_FRAMES = 125;
 /** Endings started by the client, which count as neither a refusal nor a session end before the session opened. */
 const CLIENT_ENDINGS = new Set(['client_closed']);
 
@@ -65,6 +70,7 @@ export class ChatSession {
   /** Model steps taken for this session, restarts included (the duration limit). */
   private steps = 0;
   private lastRestartAt = -Infinity;
+  private readonly inputBudget: InputBudget;
   private lastAudioAt = Date.now();
   private idleTimer: NodeJS.Timeout | null = null;
   private resumeToken: string | null = null;
@@ -73,6 +79,7 @@ export class ChatSession {
   constructor(private readonly ws: WebSocket, private sampling: SamplingParams, private readonly deps: ChatDeps) {
     this.log = deps.log.child({ session: this.id });
     this.detok = deps.tokenizer ? new IncrementalDetokenizer(deps.tokenizer) : null;
+    this.inputBudget = new InputBudget(INPUT_BURST_FRAMES, deps.limits.maxInputSpeed * (1000 / 80));
     this.outbox = new Outbox(ws, deps.limits,
       (bytes) => deps.metrics.droppedAudioBytes.inc(bytes),
       () => this.stalled('too much audio dropped'));
@@ -228,8 +235,19 @@ export class ChatSession {
 
   private onAudio(payload: Uint8Array): void {
     this.lastAudioAt = Date.now();
-    const { frames, errors } = this.input!.push(payload);
+    // In slices, so that the input budget stops a message of tiny packets after about a page, not after all of it.
+    for (let off = 0; off < payload.length && !this.ended; off += AUDIO_SLICE_BYTES) {
+      this.onAudioSlice(payload.subarray(off, off + AUDIO_SLICE_BYTES));
+    }
+  }
+
+  private onAudioSlice(slice: Uint8Array): void {
+    const { frames, errors } = this.input!.push(slice);
     for (const e of errors) this.clientError('bad_audio', `audio: ${e.message}`);
+    if (!this.inputBudget.take(frames.length)) {
+      this.end(CloseCode.PolicyViolation, `audio arrives faster than ${this.deps.limits.maxInputSpeed}× real time`, 'input_too_fast');
+      return;
+    }
     // The engine keeps at most maxQueuedFrames per session, so older send times can never be matched.
     const keep = 2 * this.deps.limits.maxQueuedFrames + 8;
     for (const f of frames) {

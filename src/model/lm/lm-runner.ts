@@ -3,10 +3,20 @@ import { KvRing } from '../runtime/kv-ring.js';
 import { causalBias, ropeTables } from '../runtime/rope-tables.js';
 import { createSession, f32, i64, outputF32, type SessionOptions } from '../onnx/session.js';
 import { lmDims, type LmConfig, type LmDims } from './config.js';
+import { mobaBlocks, type MobaOptions } from './moba/blocks.js';
+import { pastBias, prefillPast, writeSlot } from './prefill-cache.js';
 
 export interface LmGraphs {
   temporal: Uint8Array | string;
   depformer: (Uint8Array | string)[];
+  /** Prefill graphs (prefill-graph.ts), full attention and MoBA; optional. */
+  prefill?: Uint8Array | string;
+  prefillMoba?: Uint8Array | string;
+}
+
+interface PrefillSessions {
+  full: ort.InferenceSession | null;
+  moba: ort.InferenceSession | null;
 }
 
 export interface TemporalResult {
@@ -30,6 +40,7 @@ export class LmRunner {
     readonly slots: number,
     private readonly temporal: ort.InferenceSession,
     private readonly depformer: ort.InferenceSession[],
+    private readonly prefillSessions: PrefillSessions = { full: null, moba: null },
   ) {
     this.dims = lmDims(config);
     const d = this.dims;
@@ -41,7 +52,11 @@ export class LmRunner {
     const temporal = await createSession(graphs.temporal, opts);
     const dep: ort.InferenceSession[] = [];
     for (const g of graphs.depformer) dep.push(await createSession(g, opts));
-    return new LmRunner(config, slots, temporal, dep);
+    const prefill: PrefillSessions = {
+      full: graphs.prefill ? await createSession(graphs.prefill, opts) : null,
+      moba: graphs.prefillMoba ? await createSession(graphs.prefillMoba, opts) : null,
+    };
+    return new LmRunner(config, slots, temporal, dep, prefill);
   }
 
   /** Bytes of KV cache held per session. */
@@ -87,6 +102,49 @@ export class LmRunner {
     return { hidden: outputF32(out, 'hidden'), textLogits: outputF32(out, 'text_logits') };
   }
 
+  /** Whether this runner has the prefill graph for full attention, or for MoBA. */
+  canPrefill(moba: boolean): boolean {
+    return (moba ? this.prefillSessions.moba : this.prefillSessions.full) !== null;
+  }
+
+  /**
+   * One prefill pass over T known frames of slot `slot` alone, through the
+   * prefill graph (MoBA's when `moba` is set): the frames' keys/values go
+   * into the slot's cache, other slots are untouched. Returns the last
+   * frame's hidden state [1, 1, D] and text logits [1, 1, text_card].
+   */
+  async prefillStep(slot: number, T: number, indices: BigInt64Array, moba: MobaOptions | null = null): Promise<TemporalResult> {
+    const session = moba ? this.prefillSessions.moba : this.prefillSessions.full;
+    if (!session) throw new Error(missingPrefillGraph(moba !== null));
+    const d = this.dims;
+    const C = this.config.context;
+    const cache = this.temporalCache;
+    const p = cache.positions[slot]!;
+    const past = prefillPast(cache, slot);
+    const P = past.length;
+    const rope = ropeTables([p], 1, T, d.dimPerHead, this.config.max_period);
+    const feeds: Record<string, ort.Tensor> = {
+      tokens: i64(indices, [1, T, d.streams]),
+      rope_cos: f32(rope.cos, [1, 1, T, d.dimPerHead / 2, 1]),
+      rope_sin: f32(rope.sin, [1, 1, T, d.dimPerHead / 2, 1]),
+      past_bias: f32(pastBias(past.positions, p, T, C), [1, 1, T, P]),
+      self_bias: f32(causalBias(T, C), [1, 1, T, T]),
+    };
+    for (let l = 0; l < d.layers; l++) {
+      feeds[`past_k_${l}`] = f32(past.keys(l), [1, d.heads, d.dimPerHead, P]);
+      feeds[`past_v_${l}`] = f32(past.values(l), [1, d.heads, P, d.dimPerHead]);
+    }
+    if (moba) {
+      const blocks = mobaBlocks(past.positions, p, T, moba.blockSize, C);
+      feeds['moba_past_block'] = i64(blocks.past, [1, P]);
+      feeds['moba_new_block'] = i64(blocks.fresh, [1, T]);
+      feeds['moba_top_k'] = i64(BigInt64Array.of(BigInt(moba.topK)), [1]);
+    }
+    const out = await session.run(feeds);
+    writeSlot(cache, slot, T, (l) => outputF32(out, `new_k_${l}`), (l) => outputF32(out, `new_v_${l}`));
+    return { hidden: outputF32(out, 'hidden'), textLogits: outputF32(out, 'text_logits') };
+  }
+
   /** Restarts the depformer cache of the first `rows` slots (once per frame). */
   beginDepformer(rows: number): void {
     for (let r = 0; r < rows; r++) this.depCache.reset(r);
@@ -117,5 +175,11 @@ export class LmRunner {
   async release(): Promise<void> {
     await this.temporal.release();
     for (const s of this.depformer) await s.release();
+    await this.prefillSessions.full?.release();
+    await this.prefillSessions.moba?.release();
   }
+}
+
+export function missingPrefillGraph(moba: boolean): string {
+  return `this LmRunner was created without the ${moba ? 'prefillMoba' : 'prefill'} graph (LmGraphs.${moba ? 'prefillMoba' : 'prefill'})`;
 }

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
 
 export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
@@ -10,8 +13,36 @@ export interface SessionOptions {
 
 export const defaultSessionOptions: SessionOptions = { provider: 'cpu', intraOpThreads: 1 };
 
+/** Per-session additions for device-resident state (see lm/gpu/). */
+export interface SessionExtras {
+  /**
+   * Outputs to leave on the device (WebGPU: 'gpu-buffer'); such outputs can
+   * only be fed back as inputs or disposed, never read on the host.
+   */
+  preferredOutputLocation?: Record<string, 'cpu' | 'gpu-buffer'>;
+  /** Operator-level trace for this session (file prefix); see also PARLEY_ORT_PROFILE. */
+  profilePrefix?: string;
+}
+
+/** Whether this onnxruntime build bundles (or was installed with) the provider. */
+export function providerAvailable(provider: ExecutionProvider): boolean {
+  if (!ort.listSupportedBackends().some((b) => b.name === provider)) return false;
+  // The Linux build lists 'cuda' even when its provider library was never installed.
+  return provider !== 'cuda' || existsSync(join(ortBinDir(), 'libonnxruntime_providers_cuda.so'));
+}
+
+function ortBinDir(): string {
+  const pkg = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+  return join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
+}
+
 /** Creates an onnxruntime session from ONNX bytes or a file path. */
-export async function createSession(model: Uint8Array | string, opts: SessionOptions): Promise<ort.InferenceSession> {
+export async function createSession(model: Uint8Array | string, opts: SessionOptions, extras: SessionExtras = {}): Promise<ort.InferenceSession> {
+  if (opts.provider !== 'cpu' && !providerAvailable(opts.provider)) {
+    const have = ort.listSupportedBackends().map((b) => b.name).join(', ');
+    const hint = opts.provider === 'cuda' ? ' (install its binaries: ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci; see docs/gpu.md)' : '';
+    throw new Error(`execution provider '${opts.provider}' is not available on this machine: this onnxruntime-node has ${have}${hint}`);
+  }
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [opts.provider],
     intraOpNumThreads: opts.intraOpThreads,
@@ -22,8 +53,10 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
     // from the next graph of the same tick (measured: 5x slower with 2 threads).
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   };
+  // Device outputs exist only where the provider keeps buffers (WebGPU); elsewhere they come back as host tensors.
+  if (extras.preferredOutputLocation && opts.provider === 'webgpu') options.preferredOutputLocation = extras.preferredOutputLocation;
   // Operator-level traces for performance work: PARLEY_ORT_PROFILE=<file prefix>.
-  const profile = process.env['PARLEY_ORT_PROFILE'];
+  const profile = extras.profilePrefix ?? process.env['PARLEY_ORT_PROFILE'];
   if (profile) {
     options.enableProfiling = true;
     options.profileFilePrefix = profile;
@@ -34,7 +67,7 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
       : await ort.InferenceSession.create(model, options);
   } catch (e) {
     const msg = (e as Error).message;
-    if (opts.provider !== 'cpu' && /backend|provider|not found|not available/i.test(msg)) {
+    if (opts.provider !== 'cpu' && /backend|provider|not found|not available|adapter|device|vulkan|cuda|dawn/i.test(msg)) {
       throw new Error(`execution provider '${opts.provider}' is not available on this machine: ${msg}`);
     }
     throw e;

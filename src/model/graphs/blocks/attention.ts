@@ -16,6 +16,28 @@ export interface AttentionPast {
   v: Value;
   /** [B, 1, T, C] additive bias: 0 for visible slots, -inf for empty or expired ones. */
   bias: Value;
+  /**
+   * Optional query-dependent key selection (block-sparse prefill, see
+   * moba-selection.ts), added on top of `bias` and the causal self bias.
+   */
+  select?: KeySelector;
+  /**
+   * Attend over the past and new keys joined into one tensor, which copies
+   * the past keys and values (2·H·Dh·C floats) instead of the score matrix
+   * twice (concat, then split: 2·H·T·C). Cheaper when T > Dh, as in prefill
+   * chunks; needs a self bias.
+   */
+  joinKeys?: boolean;
+}
+
+/** Given the queries [B,H,T,Dh] (scaled by 1/sqrt(Dh)) and new keys [B,H,T,Dh], extra additive biases. */
+export type KeySelector = (q: Value, newK: Value) => KeySelection;
+
+export interface KeySelection {
+  /** [B, H, T, C] for the past keys. */
+  past: Value;
+  /** [B, H, T, T] for the new keys. */
+  self: Value;
 }
 
 export interface AttentionArgs {
@@ -57,11 +79,21 @@ export function attention(b: GraphBuilder, a: AttentionArgs): AttentionResult {
     k = applyRope(b, k, a.rope.cos, a.rope.sin, dh);
   }
   const qs = q;
+  const project = (out: Value): AttentionResult => {
+    const merged = b.reshape(b.transpose(out, [0, 2, 1, 3]), [0, 0, a.dim]);
+    return { out: linear(b, merged, `${a.name}.out_proj`, a.outProj, a.dim, a.dim), newK: k, newV: v };
+  };
+  if (a.past?.joinKeys) return project(joinedKeysAttention(b, qs, k, v, a.past, a.selfBias));
   let selfScores = b.matmul(qs, b.transpose(k, [0, 1, 3, 2]));
   if (a.selfBias) selfScores = b.add(selfScores, a.selfBias);
   let out: Value;
   if (a.past) {
-    const pastScores = b.add(b.matmul(qs, a.past.k), a.past.bias);
+    let pastScores = b.add(b.matmul(qs, a.past.k), a.past.bias);
+    const selection = a.past.select?.(qs, k);
+    if (selection) {
+      pastScores = b.add(pastScores, selection.past);
+      selfScores = b.add(selfScores, selection.self);
+    }
     const joined = b.softmax(b.concat([pastScores, selfScores], -1), -1);
     const pastLen = b.op1('Shape', [a.past.v], {});
     // Split the probabilities at C (the past length, known only at run time).
@@ -71,8 +103,22 @@ export function attention(b: GraphBuilder, a: AttentionArgs): AttentionResult {
   } else {
     out = b.matmul(b.softmax(selfScores, -1), v);
   }
-  const merged = b.reshape(b.transpose(out, [0, 2, 1, 3]), [0, 0, a.dim]);
-  return { out: linear(b, merged, `${a.name}.out_proj`, a.outProj, a.dim, a.dim), newK: k, newV: v };
+  return project(out);
+}
+
+/** Scores over [past keys, new keys] in one MatMul; returns [B, H, T, Dh]. */
+function joinedKeysAttention(b: GraphBuilder, q: Value, k: Value, v: Value, past: AttentionPast, selfBias: Value | null): Value {
+  if (!selfBias) throw new Error('joined-keys attention needs a self bias');
+  const keys = b.concat([past.k, b.transpose(k, [0, 1, 3, 2])], -1); // [B, H, Dh, C + T]
+  const values = b.concat([past.v, v], 2); // [B, H, C + T, Dh]
+  // The self bias [1, 1, T, T] broadcasts over the batch; Concat needs it spelled out.
+  const batchDims = b.slice(b.op1('Shape', [past.bias]), [0], [3], [0]);
+  const selfCols = b.slice(b.op1('Shape', [selfBias]), [3], [4], [0]);
+  const fullSelf = b.op1('Expand', [selfBias, b.concat([batchDims, selfCols], 0)]);
+  let scores = b.add(b.matmul(q, keys), b.concat([past.bias, fullSelf], -1));
+  const selection = past.select?.(q, k);
+  if (selection) scores = b.add(scores, b.concat([selection.past, selection.self], -1));
+  return b.matmul(b.softmax(scores, -1), values);
 }
 
 /** Splits the last axis of x at a run-time index `at` (a 1-element int64 tensor). */

@@ -1,0 +1,222 @@
+// The GPU benchmark (issue 7), one command on the GPU machine: checks parity
+// on the fixture with the chosen provider, measures the device's copy
+// bandwidth, builds the moshi-7b-shaped LM (float16, then int4) here, times
+// whole frames (temporal + depformer) at several batch sizes with the caches
+// on the device, and writes bench/results/gpu-<date>.json (and $OUT/ if set).
+// See docs/gpu.md.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, hostname, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { GpuLmRunner } from '../src/model/lm/gpu-lm-runner.js';
+import { isPrecision, type Precision } from '../src/model/lm/gpu/precision.js';
+import { providerAvailable, type ExecutionProvider, type SessionOptions } from '../src/model/onnx/session.js';
+import { runParity, type ParityVariant } from '../src/parity/run-parity.js';
+import { buildDeviceModel, presetLmConfig, type BuiltModel } from './gpu-model.js';
+import { summarizeProfiles, type ProfileSummary } from './gpu-profile.js';
+import { kvBytesPerStep, measureCopyBandwidth, stepsFor, timeSteps, type StepTiming } from './gpu-timing.js';
+import { round } from './stats.js';
+
+const { values: args } = parseArgs({
+  options: {
+    preset: { type: 'string', default: 'moshi-7b-shaped' },
+    provider: { type: 'string', default: 'webgpu' },
+    fixture: { type: 'string', default: '.gpu/fixture' },
+    precisions: { type: 'string', default: 'fp16,int4' },
+    batches: { type: 'string', default: '1,8,32,64' },
+    /** Fewer temporal layers, for a quick trial (results are then not the preset's). */
+    layers: { type: 'string' },
+    threads: { type: 'string', default: '4' },
+    /** precision@batch to profile per operator, or none. */
+    profile: { type: 'string', default: 'fp16@8' },
+    'budget-ms': { type: 'string', default: '80' },
+    /** Stop starting new phases after this many seconds (the device tool allows 600 per command). */
+    'time-limit': { type: 'string', default: '540' },
+    'work-dir': { type: 'string', default: '/tmp/parley-gpu-bench' },
+    'skip-parity': { type: 'boolean', default: false },
+    /** Size of the copy-bandwidth probe buffer. */
+    'copy-mib': { type: 'string', default: '1024' },
+    commit: { type: 'string', default: 'unknown' },
+    out: { type: 'string' },
+  },
+});
+
+const t0 = performance.now();
+const elapsed = () => (performance.now() - t0) / 1000;
+const log = (m: string) => console.error(`[gpu-bench ${elapsed().toFixed(0)}s] ${m}`);
+const provider = args.provider as ExecutionProvider;
+const opts: SessionOptions = { provider, intraOpThreads: Number(args.threads) };
+const budgetMs = Number(args['budget-ms']);
+const GIB = 1024 ** 3;
+/** Device memory kept free for activations, the window and a fold's extra layer. */
+const MARGIN = 6 * GIB;
+
+interface PrecisionResult {
+  precision: Precision;
+  buildSeconds: number;
+  sessionSeconds: number;
+  weightBytes: { temporal: number; depformer: number };
+  kvBytesPerSession: number;
+  maxSessionsInMemory: number;
+  timings: StepTiming[];
+  sustainedSessions: number;
+  bandwidth: { batch: number; capacity: number; bytesPerStep: number; bytesPerSecond: number; fraction: number }[];
+  profile?: ProfileSummary & { batch: number; steps: number };
+  error?: string;
+}
+
+function device(): { name: string; memoryBytes: number; driver: string } {
+  try {
+    const line = execFileSync('nvidia-smi', ['--query-gpu=name,memory.total,driver_version', '--format=csv,noheader,nounits'], { encoding: 'utf8' }).trim().split('\n')[0]!;
+    const [name, mib, driver] = line.split(',').map((s) => s.trim());
+    return { name: name!, memoryBytes: Number(mib) * 1024 * 1024, driver: driver! };
+  } catch {
+    return { name: 'unknown', memoryBytes: 80 * GIB, driver: 'unknown' };
+  }
+}
+
+async function parityTable(): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = [];
+  const variants: [string, ParityVariant][] = [['host caches fp32', {}], ['device caches fp32', { precision: 'fp32' }], ['device caches fp16', { precision: 'fp16' }], ['device caches int4', { precision: 'int4' }]];
+  for (const [name, v] of variants) {
+    try {
+      const r = await runParity(args.fixture!, opts, v);
+      rows.push({ variant: name, pass: r.pass, checks: Object.fromEntries(r.checks.map((c) => [c.name, `${c.value} (${c.limit}) ${c.limit === 'info' ? 'info' : c.pass ? 'ok' : 'FAIL'}`])) });
+      log(`parity ${name}: ${r.pass ? 'PASS' : 'FAIL'} (text ${r.lm.maxTextLogitDiff.toExponential(2)}, dep ${r.lm.maxDepformerLogitDiff.toExponential(2)}, greedy ${r.lm.greedyMatched}/${r.lm.greedyTotal})`);
+    } catch (e) {
+      rows.push({ variant: name, error: (e as Error).message });
+      log(`parity ${name}: error ${(e as Error).message}`);
+    }
+  }
+  return rows;
+}
+
+/** Ring length for `batch` sessions: the model's context if it fits in device memory, else the longest that does. */
+function capacityFor(runner: GpuLmRunner, model: BuiltModel, batch: number, memory: number): number {
+  const perFrame = runner.bytesPerSlot / (runner.capacity + runner.window);
+  const free = memory - model.weightBytes.temporal - model.weightBytes.depformer - MARGIN;
+  const frames = Math.floor(free / batch / perFrame) - runner.window;
+  const C = model.cfg.context;
+  return Math.min(C, Math.floor(frames / runner.window) * runner.window);
+}
+
+async function benchPrecision(precision: Precision, memory: number, copyBps: number): Promise<PrecisionResult> {
+  const cfg = presetLmConfig(args.preset!, args.layers ? Number(args.layers) : undefined);
+  log(`${precision}: building ${args.preset} (${cfg.num_layers} layers, dim ${cfg.dim})`);
+  const model = buildDeviceModel(cfg, args.preset!, precision, join(args['work-dir']!, precision), log);
+  const gib = (b: number) => (b / GIB).toFixed(2);
+  log(`${precision}: weights ${gib(model.weightBytes.temporal)} GiB temporal + ${gib(model.weightBytes.depformer)} GiB depformer, built in ${model.buildSeconds.toFixed(0)} s`);
+  const [pPrec, pBatch] = (args.profile ?? 'none').split('@');
+  const profiling = pPrec === precision ? join(args['work-dir']!, `profile-${precision}`) : undefined;
+  const s0 = performance.now();
+  const runner = await GpuLmRunner.create(cfg, model.graphs, 1, opts, { profilePrefix: profiling });
+  const sessionSeconds = (performance.now() - s0) / 1000;
+  log(`${precision}: sessions created in ${sessionSeconds.toFixed(0)} s`);
+  const result: PrecisionResult = {
+    precision, buildSeconds: round(model.buildSeconds, 1), sessionSeconds: round(sessionSeconds, 1), weightBytes: model.weightBytes,
+    kvBytesPerSession: runner.bytesPerSlot, maxSessionsInMemory: 0, timings: [], sustainedSessions: 0, bandwidth: [],
+  };
+  result.maxSessionsInMemory = Math.floor((memory - model.weightBytes.temporal - model.weightBytes.depformer - MARGIN) / runner.bytesPerSlot);
+  try {
+    if (profiling) {
+      const b = Number(pBatch ?? 8);
+      await runner.reallocate(b, capacityFor(runner, model, b, memory));
+      await timeSteps(runner, b, 0, 3);
+      await runner.endProfiling();
+      result.profile = { ...summarizeProfiles(profiling), batch: b, steps: 3 };
+      log(`${precision}: profiled 3 steps at batch ${b}; CPU-assigned ops: ${result.profile.cpuOps.join(', ') || 'none'}`);
+    }
+    const batches = args.batches!.split(',').map(Number);
+    const done = new Set<number>();
+    const run = async (b: number) => {
+      if (done.has(b) || elapsed() > Number(args['time-limit'])) return;
+      done.add(b);
+      const capacity = capacityFor(runner, model, b, memory);
+      if (capacity < 2 * runner.window) return void log(`${precision}: batch ${b} does not fit in device memory`);
+      await runner.reallocate(b, capacity);
+      const t = await timeSteps(runner, b, 3, stepsFor(runner.window, 30));
+      result.timings.push(t);
+      const bytesPerStep = model.weightBytes.temporal + model.weightBytes.depformer + kvBytesPerStep(runner, b);
+      const bps = bytesPerStep / (t.meanMs / 1000);
+      result.bandwidth.push({ batch: b, capacity, bytesPerStep, bytesPerSecond: Math.round(bps), fraction: round(bps / copyBps, 3) });
+      log(`${precision}: batch ${b} (ring ${capacity}): mean ${t.meanMs} ms, p50 ${t.p50Ms} (temporal ${t.temporalP50Ms}, depformer ${t.depformerP50Ms}), p95 ${t.p95Ms}; ${(bps / 1e12).toFixed(2)} TB/s = ${(100 * bps / copyBps).toFixed(0)}% of copy`);
+    };
+    for (const b of batches) await run(b);
+    // Past the listed sizes: the most sessions that fit with the full context, if the largest listed one kept up.
+    const full = result.timings.filter((t) => t.capacity === cfg.context);
+    const best = full.filter((t) => t.meanMs <= budgetMs).sort((a, b) => b.batch - a.batch)[0];
+    const most = Math.min(result.maxSessionsInMemory, 4 * Math.max(...batches));
+    if (best && best.batch === Math.max(...full.map((t) => t.batch)) && most > best.batch) await run(most);
+    const ok = result.timings.filter((t) => t.capacity === cfg.context && t.meanMs <= budgetMs);
+    result.sustainedSessions = ok.length ? Math.max(...ok.map((t) => t.batch)) : 0;
+  } catch (e) {
+    result.error = (e as Error).stack ?? String(e);
+    log(`${precision}: error ${result.error}`);
+  }
+  await runner.release();
+  rmSync(join(args['work-dir']!, precision), { recursive: true, force: true });
+  return result;
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  if (!providerAvailable(provider)) throw new Error(`provider ${provider} is not available here`);
+  const dev = device();
+  log(`device ${dev.name}, ${(dev.memoryBytes / GIB).toFixed(0)} GiB, driver ${dev.driver}`);
+  mkdirSync(args['work-dir']!, { recursive: true });
+  const parity = args['skip-parity'] ? [] : await parityTable();
+  log('measuring copy bandwidth');
+  const copy = await measureCopyBandwidth(opts, (Number(args['copy-mib']) * 1024 * 1024) / 4);
+  log(`copy bandwidth ${(copy.bytesPerSecond / 1e12).toFixed(2)} TB/s (read + write)`);
+  const per: PrecisionResult[] = [];
+  for (const p of args.precisions!.split(',')) {
+    if (!isPrecision(p)) throw new Error(`unknown precision ${p}`);
+    if (elapsed() > Number(args['time-limit'])) {
+      log(`${p}: skipped, out of time`);
+      continue;
+    }
+    per.push(await benchPrecision(p, dev.memoryBytes, copy.bytesPerSecond));
+  }
+  const of = (p: Precision) => per.find((r) => r.precision === p);
+  const fp16 = of('fp16');
+  const int4 = of('int4');
+  const main = fp16 ?? per[0];
+  const pick = main?.bandwidth.filter((b) => b.capacity === (main && presetLmConfig(args.preset!).context)).sort((a, b) => b.batch - a.batch)[0];
+  const stepMsAtBatch: Record<string, number | null> = {};
+  for (const b of args.batches!.split(',')) stepMsAtBatch[b] = main?.timings.find((t) => t.batch === Number(b))?.meanMs ?? null;
+  const results = {
+    preset: args.preset + (args.layers ? ` (${args.layers} temporal layers)` : ''),
+    provider,
+    device: `${dev.name} (${(dev.memoryBytes / GIB).toFixed(0)} GiB, driver ${dev.driver})`,
+    sustainedSessions: Math.max(0, ...per.map((r) => r.sustainedSessions)),
+    sustainedSessionsFp16: fp16?.sustainedSessions ?? null,
+    sustainedSessionsInt4: int4?.sustainedSessions ?? null,
+    bandwidthFraction: pick?.fraction ?? null,
+    stepMsAtBatch,
+    stepMsAtBatchNote: `${main?.precision ?? '-'} weights; mean of whole frames (temporal + ${presetLmConfig(args.preset!).dep_q} depformer steps, greedy on the host) over whole cache windows; batches whose full-context KV cache does not fit run with a shorter ring (see precisions[].timings[].capacity)`,
+    stepMsAtBatchInt4: Object.fromEntries(args.batches!.split(',').map((b) => [b, int4?.timings.find((t) => t.batch === Number(b))?.meanMs ?? null])),
+    budgetMs,
+    copyBandwidth: copy,
+    bandwidthFractionNote: `bytes one frame must read (all weights + every row's KV ring and window) / mean frame time / device copy bandwidth (read + write), at batch ${pick?.batch ?? '-'} ${main?.precision ?? ''}`,
+    parity,
+    precisions: per,
+    machine: { host: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memoryBytes: totalmem(), node: process.version },
+    date: started.toISOString(),
+    commit: args.commit,
+    command: `node dist/bench/gpu.js ${process.argv.slice(2).join(' ')}`,
+    elapsedSeconds: round(elapsed(), 1),
+  };
+  const file = args.out ?? join('bench', 'results', `gpu-${started.toISOString().slice(0, 10)}.json`);
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+  const outDir = process.env['OUT'];
+  if (outDir) copyFileSync(file, join(outDir, file.split('/').pop()!));
+  log(`wrote ${file}`);
+  console.log(JSON.stringify({ sustainedSessions: results.sustainedSessions, sustainedSessionsFp16: results.sustainedSessionsFp16, sustainedSessionsInt4: results.sustainedSessionsInt4, bandwidthFraction: results.bandwidthFraction, stepMsAtBatch, stepMsAtBatchInt4: results.stepMsAtBatchInt4 }));
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

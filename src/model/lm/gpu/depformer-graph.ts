@@ -1,0 +1,82 @@
+import type { WeightSource } from '../../checkpoint/weights.js';
+import { GraphBuilder, type GraphDef, type Value } from '../../onnx/graph-builder.js';
+import { depWeightIndex, lmDims, type LmConfig } from '../config.js';
+import { gpuLayer, type LayerContext } from './layer.js';
+import { castTo, storedLinear } from './ops.js';
+import { actType } from './precision.js';
+import type { StorageWeights } from './weights.js';
+
+export const DEP_IO = {
+  pastK: (l: number) => `past_k_${l}`,
+  pastV: (l: number) => `past_v_${l}`,
+  presentK: (l: number) => `present_k_${l}`,
+  presentV: (l: number) => `present_v_${l}`,
+};
+
+/** Embedding row for "no token" (-1) in depformer step k's table: the extra zero row at the end. */
+export function depNoneRow(cfg: LmConfig, k: number): number {
+  const d = lmDims(cfg);
+  return (k === 0 ? d.textCard : d.card) + 1;
+}
+
+/**
+ * Depformer step k with its per-frame cache on the device: step k reads the
+ * k earlier codebook steps' keys/values (exactly k, so nothing is masked) and
+ * returns them with its own appended, for step k + 1.
+ *
+ * Inputs:  hidden [B,D] float32, emb_index [B] int64 (the previous token's
+ *          embedding row; -1 mapped to depNoneRow by the caller),
+ *          past_k_{l} [B,H,Dh,k], past_v_{l} [B,H,k,Dh] for k > 0.
+ * Outputs: logits [B,card] float32; present_k_{l} / present_v_{l} unless k is the last step.
+ */
+export function buildGpuDepformerGraph(cfg: LmConfig, src: WeightSource, store: StorageWeights, k: number): GraphDef {
+  const d = lmDims(cfg);
+  const act = actType(store.precision);
+  const w = depWeightIndex(cfg, k);
+  const last = k === d.depQ - 1;
+  const b = new GraphBuilder(`depformer_gpu_${k}`);
+  const hidden = castTo(b, b.input('hidden', 'float32', ['B', d.dim]), 'float32', act);
+  const index = b.input('emb_index', 'int64', ['B']);
+
+  const inIndex = cfg.depformer_multi_linear ? w : 0;
+  const wIn = store.matrix(`depformer_in.${inIndex}`, d.depDim, d.dim, () => src.get(`depformer_in.${inIndex}.weight`, [d.depDim, d.dim]));
+  const proj = storedLinear(b, hidden, 'depformer_in', wIn, d.depDim, d.dim, act);
+  const embName = k === 0 ? 'depformer_text_emb.weight' : `depformer_emb.${k - 1}.weight`;
+  const embRows = depNoneRow(cfg, k);
+  const table = store.table(embName, embRows + 1, d.depDim, () => {
+    const t = new Float32Array((embRows + 1) * d.depDim);
+    t.set(src.get(embName, [embRows, d.depDim]), 0);
+    return t;
+  });
+  const tok = b.gather(b.weight('emb', table, [embRows + 1, d.depDim], act), index, 0);
+  let x: Value = castTo(b, b.unsqueeze(b.add(proj, tok), [1]), act, 'float32'); // [B, 1, depDim]
+
+  const ctx: LayerContext = { b, src, store, act, rope: null };
+  const perStep = cfg.depformer_weights_per_step;
+  const Dh = d.depDimPerHead;
+  for (let l = 0; l < d.depLayers; l++) {
+    const pastK = k > 0 ? b.input(DEP_IO.pastK(l), act, ['B', d.depHeads, Dh, k]) : null;
+    const pastV = k > 0 ? b.input(DEP_IO.pastV(l), act, ['B', d.depHeads, k, Dh]) : null;
+    x = gpuLayer(ctx, {
+      prefix: `depformer.layers.${l}`, dim: d.depDim, heads: d.depHeads, ffnHidden: d.depFfnHidden,
+      norm: cfg.norm, gating: cfg.depformer_gating, layerScale: cfg.depformer_layer_scale !== null,
+      step: perStep ? w : 0, steps: perStep ? d.depWeightSets : 1, perStep,
+    }, x, (q, kk, v) => {
+      const newK = b.reshape(kk, [0, 0, Dh, 1]);
+      const presentK = pastK ? b.concat([pastK, newK], 3) : newK;
+      const presentV = pastV ? b.concat([pastV, v], 2) : v;
+      if (!last) {
+        b.output(presentK, DEP_IO.presentK(l), act, ['B', d.depHeads, Dh, k + 1]);
+        b.output(presentV, DEP_IO.presentV(l), act, ['B', d.depHeads, k + 1, Dh]);
+      }
+      // With no earlier step the softmax over one score is exactly 1.
+      if (k === 0) return v;
+      return b.matmul(b.softmax(b.matmul(q(), presentK), -1), presentV);
+    });
+  }
+  const flat = castTo(b, b.squeeze(x, [1]), 'float32', act);
+  const wOut = store.matrix(`linears.${k}`, d.card, d.depDim, () => src.get(`linears.${k}.weight`, [d.card, d.depDim]));
+  const logits = castTo(b, storedLinear(b, flat, 'linear', wOut, d.card, d.depDim, act), act, 'float32');
+  b.output(logits, 'logits', 'float32', ['B', d.card]);
+  return b.build();
+}

@@ -1,0 +1,106 @@
+import type { WeightSource } from '../../checkpoint/weights.js';
+import type { DType, GraphBuilder, Value } from '../../onnx/graph-builder.js';
+import { activation, type Activation } from '../../graphs/blocks/ffn.js';
+import { normWeights, projection } from '../weight-names.js';
+import { castTo, fusedNorm, storedLinear } from './ops.js';
+import type { MatrixWeight, StorageWeights } from './weights.js';
+
+export interface GpuLayerSpec {
+  prefix: string;
+  dim: number;
+  heads: number;
+  ffnHidden: number;
+  norm: string;
+  gating: Activation;
+  layerScale: boolean;
+  step: number;
+  steps: number;
+  perStep: boolean;
+}
+
+/**
+ * Attention over the layer's cache for one new token per row. Gets q, k, v
+ * as [B, H, 1, Dh] in the activation dtype (q scaled, rotated where RoPE
+ * applies; q lazily, for attention that needs no scores) and returns the
+ * attended values [B, H, 1, Dh]; it also declares the cache outputs.
+ */
+export type Attend = (q: () => Value, k: Value, v: Value) => Value;
+
+export interface LayerContext {
+  b: GraphBuilder;
+  src: WeightSource;
+  store: StorageWeights;
+  act: DType;
+  /** [B, 1, 1, Dh/2, 1] tables in the activation dtype, or null (no RoPE). */
+  rope: { cos: Value; sin: Value } | null;
+}
+
+/**
+ * One Moshi transformer layer for a single new frame per row, in the device
+ * graphs' mixed precision, close to Moshi's own bf16 inference: the residual
+ * stream and norms in float32, projections, attention, KV caches and FFN in
+ * the activation dtype (float16 for fp16/int4).
+ */
+export function gpuLayer(c: LayerContext, s: GpuLayerSpec, x: Value, attend: Attend): Value {
+  const { b, src, store, act } = c;
+  const lin = (h: Value, name: string, w: MatrixWeight, out: number, inp: number) => storedLinear(b, h, name, w, out, inp, act);
+  const toF32 = (h: Value) => castTo(b, h, act, 'float32');
+  return b.scope(s.prefix, () => {
+    const dh = s.dim / s.heads;
+    const n1 = castTo(b, fusedNorm(b, x, 'norm1', normWeights(src, `${s.prefix}.norm1`, s.norm, s.dim)), 'float32', act);
+    const attnPrefix = `${s.prefix}.self_attn`;
+    const inProj = store.matrix(`${attnPrefix}.in_proj`, 3 * s.dim, s.dim, () => scaledInProj(src, attnPrefix, s, dh));
+    const qkv = b.reshape(lin(n1, 'self_attn.in_proj', inProj, 3 * s.dim, s.dim), [0, 3, s.heads, dh]);
+    // One frame: [B, 1, H, Dh] and [B, H, 1, Dh] share a memory layout, so reshapes replace transposes.
+    let q: Value;
+    let k: Value;
+    let v: Value;
+    if (c.rope) {
+      const [qk, vv] = b.split(qkv, [2, 1], 1) as [Value, Value];
+      const [qq, kk] = b.split(rope(b, qk, c.rope, dh), [1, 1], 1) as [Value, Value];
+      [q, k, v] = [qq, kk, vv];
+    } else {
+      [q, k, v] = b.split(qkv, [1, 1, 1], 1) as [Value, Value, Value];
+    }
+    const toHeads = (t: Value) => b.reshape(t, [0, s.heads, 1, dh]);
+    const att = attend(() => toHeads(q), toHeads(k), toHeads(v));
+    const merged = b.reshape(att, [0, 1, s.dim]);
+    const outProj = store.matrix(`${attnPrefix}.out_proj`, s.dim, s.dim, () => projection(src, attnPrefix, 'out', s.step, s.steps, s.dim, s.dim));
+    let a = toF32(lin(merged, 'self_attn.out_proj', outProj, s.dim, s.dim));
+    if (s.layerScale) a = b.mul(a, b.weight('ls1', src.get(`${s.prefix}.layer_scale_1.scale`, [s.dim]), [s.dim]));
+    const h = b.add(x, a);
+
+    const n2 = castTo(b, fusedNorm(b, h, 'norm2', normWeights(src, `${s.prefix}.norm2`, s.norm, s.dim)), 'float32', act);
+    const gp = s.perStep ? `${s.prefix}.gating.${s.step}` : `${s.prefix}.gating`;
+    const wIn = store.matrix(`${gp}.linear_in`, 2 * s.ffnHidden, s.dim, () => src.get(`${gp}.linear_in.weight`, [2 * s.ffnHidden, s.dim]));
+    const wOut = store.matrix(`${gp}.linear_out`, s.dim, s.ffnHidden, () => src.get(`${gp}.linear_out.weight`, [s.dim, s.ffnHidden]));
+    const hid = lin(n2, 'gating.linear_in', wIn, 2 * s.ffnHidden, s.dim);
+    const [gate, up] = b.split(hid, [s.ffnHidden, s.ffnHidden], -1) as [Value, Value];
+    let f = toF32(lin(b.mul(gatedActivation(b, gate, s.gating, act), up), 'gating.linear_out', wOut, s.dim, s.ffnHidden));
+    if (s.layerScale) f = b.mul(f, b.weight('ls2', src.get(`${s.prefix}.layer_scale_2.scale`, [s.dim]), [s.dim]));
+    return b.add(h, f);
+  });
+}
+
+/** in_proj with the 1/sqrt(Dh) score scale folded into the query rows (as attention.ts does). */
+function scaledInProj(src: WeightSource, prefix: string, s: GpuLayerSpec, dh: number): Float32Array {
+  const w = Float32Array.from(projection(src, prefix, 'in', s.step, s.steps, 3 * s.dim, s.dim));
+  const scale = 1 / Math.sqrt(dh);
+  for (let i = 0; i < s.dim * s.dim; i++) w[i]! *= scale;
+  return w;
+}
+
+/** Interleaved RoPE on [B, n, H, Dh] (q and k together); cos/sin [B, 1, 1, Dh/2, 1]. */
+function rope(b: GraphBuilder, x: Value, t: { cos: Value; sin: Value }, dh: number): Value {
+  const pairs = b.reshape(x, [0, 0, 0, dh / 2, 2]);
+  const [re, im] = b.split(pairs, [1, 1], -1) as [Value, Value];
+  const outRe = b.sub(b.mul(re, t.cos), b.mul(im, t.sin));
+  const outIm = b.add(b.mul(re, t.sin), b.mul(im, t.cos));
+  return b.reshape(b.concat([outRe, outIm], -1), [0, 0, 0, dh]);
+}
+
+/** SiLU and friends in the activation dtype; activations with float32 constants go through float32. */
+function gatedActivation(b: GraphBuilder, x: Value, kind: Activation, act: DType): Value {
+  if (act === 'float32' || kind !== 'gelu') return activation(b, x, kind);
+  return b.cast(activation(b, b.cast(x, 'float32'), kind), act);
+}

@@ -1,0 +1,31 @@
+import { A, MS_DOMAIN, type DType, type GraphBuilder, type Value } from '../../onnx/graph-builder.js';
+import type { NormWeights } from '../weight-names.js';
+import type { MatrixWeight } from './weights.js';
+
+/** `x @ W` for a stored Linear weight; x is in the activation dtype. */
+export function storedLinear(b: GraphBuilder, x: Value, name: string, w: MatrixWeight, out: number, inp: number, act: DType): Value {
+  if (w.kind === 'dense') return b.matmul(x, b.weight(name, w.data, [inp, out], act));
+  const nb = inp / w.block;
+  const packed = b.weight(`${name}.q4`, w.packed, [out, nb, w.block / 2], 'uint8');
+  const scales = b.weight(`${name}.scales`, w.scales, [out * nb], act);
+  return b.op1('MatMulNBits', [x, packed, scales], { K: A.i(inp), N: A.i(out), bits: A.i(4), block_size: A.i(w.block) }, MS_DOMAIN);
+}
+
+/** Casts only when the dtypes differ (float32 graphs need no casts). */
+export function castTo(b: GraphBuilder, x: Value, from: DType, to: DType): Value {
+  return from === to ? x : b.cast(x, to);
+}
+
+/**
+ * A norm over the last axis of a float32 tensor, as one operator
+ * (SimplifiedLayerNormalization is RMSNorm) so a device runs one kernel.
+ */
+export function fusedNorm(b: GraphBuilder, x: Value, name: string, w: NormWeights): Value {
+  if (w.kind === 'rms') {
+    const alpha = b.weight(name, w.alpha, [w.alpha.length]);
+    return b.op1('SimplifiedLayerNormalization', [x, alpha], { axis: A.i(-1), epsilon: A.f(w.eps), stash_type: A.i(1) });
+  }
+  const wt = b.weight(`${name}.weight`, w.weight, [w.weight.length]);
+  const bias = b.weight(`${name}.bias`, w.bias, [w.bias.length]);
+  return b.op1('LayerNormalization', [x, wt, bias], { axis: A.i(-1), epsilon: A.f(w.eps) });
+}
