@@ -15,7 +15,7 @@ import { providerAvailable, type ExecutionProvider, type SessionOptions } from '
 import { runParity, type ParityVariant } from '../src/parity/run-parity.js';
 import { buildDeviceModel, presetLmConfig, type BuiltModel } from './gpu-model.js';
 import { summarizeProfiles, type ProfileSummary } from './gpu-profile.js';
-import { kvBytesPerStep, measureCopyBandwidth, stepsFor, timeSteps, type StepTiming } from './gpu-timing.js';
+import { kvBytesPerStep, measureCopyBandwidth, stepsFor, timeSteps, type CopyBandwidth, type StepTiming } from './gpu-timing.js';
 import { round } from './stats.js';
 
 const { values: args } = parseArgs({
@@ -101,7 +101,7 @@ function capacityFor(runner: GpuLmRunner, model: BuiltModel, batch: number, memo
   return Math.min(C, Math.floor(frames / runner.window) * runner.window);
 }
 
-async function benchPrecision(precision: Precision, memory: number, copyBps: number): Promise<PrecisionResult> {
+async function benchPrecision(precision: Precision, memory: number, copyBps: number, save: () => unknown, state: State): Promise<PrecisionResult> {
   const cfg = presetLmConfig(args.preset!, args.layers ? Number(args.layers) : undefined);
   log(`${precision}: building ${args.preset} (${cfg.num_layers} layers, dim ${cfg.dim})`);
   const model = buildDeviceModel(cfg, args.preset!, precision, join(args['work-dir']!, precision), log);
@@ -117,6 +117,8 @@ async function benchPrecision(precision: Precision, memory: number, copyBps: num
     precision, buildSeconds: round(model.buildSeconds, 1), sessionSeconds: round(sessionSeconds, 1), weightBytes: model.weightBytes,
     kvBytesPerSession: runner.bytesPerSlot, maxSessionsInMemory: 0, timings: [], sustainedSessions: 0, bandwidth: [],
   };
+  // Visible to intermediate saves while this precision runs.
+  state.per.push(result);
   result.maxSessionsInMemory = Math.floor((memory - model.weightBytes.temporal - model.weightBytes.depformer - MARGIN) / runner.bytesPerSlot);
   try {
     if (profiling) {
@@ -140,6 +142,7 @@ async function benchPrecision(precision: Precision, memory: number, copyBps: num
       const bytesPerStep = model.weightBytes.temporal + model.weightBytes.depformer + kvBytesPerStep(runner, b);
       const bps = bytesPerStep / (t.meanMs / 1000);
       result.bandwidth.push({ batch: b, capacity, bytesPerStep, bytesPerSecond: Math.round(bps), fraction: round(bps / copyBps, 3) });
+      save();
       log(`${precision}: batch ${b} (ring ${capacity}): mean ${t.meanMs} ms, p50 ${t.p50Ms} (temporal ${t.temporalP50Ms}, depformer ${t.depformerP50Ms}), p95 ${t.p95Ms}; ${(bps / 1e12).toFixed(2)} TB/s = ${(100 * bps / copyBps).toFixed(0)}% of copy`);
     };
     for (const b of batches) await run(b);
@@ -156,6 +159,7 @@ async function benchPrecision(precision: Precision, memory: number, copyBps: num
   }
   await runner.release();
   rmSync(join(args['work-dir']!, precision), { recursive: true, force: true });
+  state.per.splice(state.per.indexOf(result), 1);
   return result;
 }
 
@@ -165,55 +169,82 @@ async function main(): Promise<void> {
   const dev = device();
   log(`device ${dev.name}, ${(dev.memoryBytes / GIB).toFixed(0)} GiB, driver ${dev.driver}`);
   mkdirSync(args['work-dir']!, { recursive: true });
-  const parity = args['skip-parity'] ? [] : await parityTable();
+  const file = args.out ?? join('bench', 'results', `gpu-${started.toISOString().slice(0, 10)}.json`);
+  const state: State = { started, dev, parity: [], copy: null, per: [] };
+  // Written after every phase, so a run stopped at the device's time limit still leaves its numbers.
+  const save = () => writeResults(file, state);
+  if (!args['skip-parity']) state.parity = await parityTable();
+  save();
   log('measuring copy bandwidth');
-  const copy = await measureCopyBandwidth(opts, (Number(args['copy-mib']) * 1024 * 1024) / 4);
-  log(`copy bandwidth ${(copy.bytesPerSecond / 1e12).toFixed(2)} TB/s (read + write)`);
-  const per: PrecisionResult[] = [];
+  state.copy = await measureCopyBandwidth(opts, (Number(args['copy-mib']) * 1024 * 1024) / 4);
+  log(`copy bandwidth ${(state.copy.bytesPerSecond / 1e12).toFixed(2)} TB/s (read + write)`);
+  save();
   for (const p of args.precisions!.split(',')) {
     if (!isPrecision(p)) throw new Error(`unknown precision ${p}`);
     if (elapsed() > Number(args['time-limit'])) {
       log(`${p}: skipped, out of time`);
       continue;
     }
-    per.push(await benchPrecision(p, dev.memoryBytes, copy.bytesPerSecond));
+    try {
+      state.per.push(await benchPrecision(p, dev.memoryBytes, state.copy.bytesPerSecond, save, state));
+    } catch (e) {
+      log(`${p}: failed: ${(e as Error).stack ?? e}`);
+      state.per.push({
+        precision: p, buildSeconds: 0, sessionSeconds: 0, weightBytes: { temporal: 0, depformer: 0 }, kvBytesPerSession: 0,
+        maxSessionsInMemory: 0, timings: [], sustainedSessions: 0, bandwidth: [], error: (e as Error).stack ?? String(e),
+      });
+    }
+    save();
   }
+  const r = writeResults(file, state);
+  log(`wrote ${file}`);
+  console.log(JSON.stringify({ sustainedSessions: r.sustainedSessions, sustainedSessionsFp16: r.sustainedSessionsFp16, sustainedSessionsInt4: r.sustainedSessionsInt4, bandwidthFraction: r.bandwidthFraction, stepMsAtBatch: r.stepMsAtBatch, stepMsAtBatchInt4: r.stepMsAtBatchInt4 }));
+}
+
+interface State {
+  started: Date;
+  dev: ReturnType<typeof device>;
+  parity: Record<string, unknown>[];
+  copy: CopyBandwidth | null;
+  per: PrecisionResult[];
+}
+
+function writeResults(file: string, st: State) {
+  const per = st.per;
   const of = (p: Precision) => per.find((r) => r.precision === p);
   const fp16 = of('fp16');
   const int4 = of('int4');
   const main = fp16 ?? per[0];
-  const pick = main?.bandwidth.filter((b) => b.capacity === (main && presetLmConfig(args.preset!).context)).sort((a, b) => b.batch - a.batch)[0];
-  const stepMsAtBatch: Record<string, number | null> = {};
-  for (const b of args.batches!.split(',')) stepMsAtBatch[b] = main?.timings.find((t) => t.batch === Number(b))?.meanMs ?? null;
+  const context = presetLmConfig(args.preset!).context;
+  const pick = main?.bandwidth.filter((b) => b.capacity === context).sort((a, b) => b.batch - a.batch)[0];
+  const table = (r: PrecisionResult | undefined) => Object.fromEntries(args.batches!.split(',').map((b) => [b, r?.timings.find((t) => t.batch === Number(b))?.meanMs ?? null]));
   const results = {
     preset: args.preset + (args.layers ? ` (${args.layers} temporal layers)` : ''),
     provider,
-    device: `${dev.name} (${(dev.memoryBytes / GIB).toFixed(0)} GiB, driver ${dev.driver})`,
+    device: `${st.dev.name} (${(st.dev.memoryBytes / GIB).toFixed(0)} GiB, driver ${st.dev.driver})`,
     sustainedSessions: Math.max(0, ...per.map((r) => r.sustainedSessions)),
     sustainedSessionsFp16: fp16?.sustainedSessions ?? null,
     sustainedSessionsInt4: int4?.sustainedSessions ?? null,
     bandwidthFraction: pick?.fraction ?? null,
-    stepMsAtBatch,
-    stepMsAtBatchNote: `${main?.precision ?? '-'} weights; mean of whole frames (temporal + ${presetLmConfig(args.preset!).dep_q} depformer steps, greedy on the host) over whole cache windows; batches whose full-context KV cache does not fit run with a shorter ring (see precisions[].timings[].capacity)`,
-    stepMsAtBatchInt4: Object.fromEntries(args.batches!.split(',').map((b) => [b, int4?.timings.find((t) => t.batch === Number(b))?.meanMs ?? null])),
+    stepMsAtBatch: table(main),
+    stepMsAtBatchNote: `${main?.precision ?? '-'} weights; mean ms of whole frames (temporal + ${presetLmConfig(args.preset!).dep_q} depformer steps, greedy on the host) over whole cache windows; a batch whose full-context KV cache does not fit in device memory runs with a shorter ring (precisions[].timings[].capacity)`,
+    stepMsAtBatchInt4: table(int4),
     budgetMs,
-    copyBandwidth: copy,
-    bandwidthFractionNote: `bytes one frame must read (all weights + every row's KV ring and window) / mean frame time / device copy bandwidth (read + write), at batch ${pick?.batch ?? '-'} ${main?.precision ?? ''}`,
-    parity,
+    copyBandwidth: st.copy,
+    bandwidthFractionNote: `bytes a frame must read (all weights + every row's KV ring and window) / mean frame time / device copy bandwidth (bytes read + written per second), at batch ${pick?.batch ?? '-'} ${main?.precision ?? ''}`,
+    parity: st.parity,
     precisions: per,
     machine: { host: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memoryBytes: totalmem(), node: process.version },
-    date: started.toISOString(),
+    date: st.started.toISOString(),
     commit: args.commit,
     command: `node dist/bench/gpu.js ${process.argv.slice(2).join(' ')}`,
     elapsedSeconds: round(elapsed(), 1),
   };
-  const file = args.out ?? join('bench', 'results', `gpu-${started.toISOString().slice(0, 10)}.json`);
   mkdirSync(join(file, '..'), { recursive: true });
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
   const outDir = process.env['OUT'];
   if (outDir) copyFileSync(file, join(outDir, file.split('/').pop()!));
-  log(`wrote ${file}`);
-  console.log(JSON.stringify({ sustainedSessions: results.sustainedSessions, sustainedSessionsFp16: results.sustainedSessionsFp16, sustainedSessionsInt4: results.sustainedSessionsInt4, bandwidthFraction: results.bandwidthFraction, stepMsAtBatch, stepMsAtBatchInt4: results.stepMsAtBatchInt4 }));
+  return results;
 }
 
 main().catch((e: unknown) => {

@@ -24,6 +24,17 @@ const ENV: Record<string, string> = {
 
 
 
+/** Limits, one variable each, into `limits`. */
+const ENV_LIMITS: Record<string, keyof ServerConfig['limits']> = {
+  PARLEY_MAX_MESSAGE_BYTES: 'maxMessageBytes',
+  PARLEY_MAX_QUEUED_FRAMES: 'maxQueuedFrames',
+  PARLEY_MAX_SESSION_STEPS: 'maxSessionSteps',
+  PARLEY_IDLE_TIMEOUT_MS: 'idleTimeoutMs',
+  PARLEY_MAX_BUFFERED_BYTES: 'maxBufferedBytes',
+  PARLEY_MAX_DROPPED_AUDIO_BYTES: 'maxDroppedAudioBytes',
+  PARLEY_MAX_INPUT_SPEED: 'maxInputSpeed',
+};
+
 /** Settings that hold lists or secrets, read from the environment as JSON or comma lists. */
 const ENV_NESTED: Record<string, (v: string, into: Record<string, unknown>) => void> = {
   PARLEY_API_KEYS: (v, into) => {
@@ -104,6 +115,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
       origin[key] = `environment variable ${name}`;
     }
   }
+  for (const [name, key] of Object.entries(ENV_LIMITS)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') {
+      merged['limits'] = { ...(merged['limits'] as object | undefined), [key]: v };
+      origin[`limits.${key}`] = `environment variable ${name}`;
+    }
+  }
   for (const [flag, v] of Object.entries(flags)) {
     if (flag === 'config' || v === undefined) continue;
     if (flag === 'redis-url') {
@@ -118,7 +136,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
   if (!r.success) {
     const lines = r.error.issues.map((i) => {
       const key = i.path.join('.') || '(root)';
-      const from = origin[String(i.path[0])];
+      const from = origin[key] ?? origin[String(i.path[0])];
       return `  ${key}: ${i.message}${from ? ` (from ${from})` : ''}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

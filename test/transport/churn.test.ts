@@ -13,6 +13,7 @@ const CYCLES = 1000;
 const HEAP_BOUND = 8 * 2 ** 20;
 /** Handles (sockets, timers) allowed over the baseline: fetch's keep-alive pool may hold one more or one fewer socket. */
 const HANDLE_BOUND = 2;
+const RESUME_GRACE_MS = 2000;
 
 let srv: TestServer;
 let pages: RawPage[];
@@ -20,7 +21,8 @@ let pages: RawPage[];
 before(async () => {
   pages = oggPages(speechOgg('Churn test speech, a few pages of it.').bytes);
   // The per-IP connection rate limit would refuse most of 1,000 connections from 127.0.0.1 within a minute.
-  srv = await startTestServer({ maxSessions: MAX_SESSIONS, config: { connectionsPerMinute: 1_000_000 } });
+  // Dropped sessions are kept for resuming during the grace period: a short one, so that the end state can be measured.
+  srv = await startTestServer({ maxSessions: MAX_SESSIONS, config: { connectionsPerMinute: 1_000_000, resume: { gracePeriodMs: RESUME_GRACE_MS } } });
 });
 after(async () => srv.close());
 
@@ -90,6 +92,7 @@ test(`${CYCLES} connect/disconnect cycles with ${EXTRAS} refused extras and abru
     accepted += cs.length;
     await slotsFree();
   }
+  await new Promise((r) => setTimeout(r, RESUME_GRACE_MS + 500));
   await scrape(srv.base);
   await fetch(`${srv.base}/readyz`);
   const before: ResourceSnapshot = await settledResources();
@@ -142,6 +145,8 @@ test(`${CYCLES} connect/disconnect cycles with ${EXTRAS} refused extras and abru
   assert.ok(opened >= accepted && opened <= accepted + early, `sessions opened ${opened}, accepted at least ${accepted}`);
   assert.equal(metricSum(m, 'parley_sessions_ended_total'), opened, 'every opened session was ended exactly once');
 
+  // Abruptly dropped sessions wait in the resume store for the grace period, then go.
+  await new Promise((r) => setTimeout(r, RESUME_GRACE_MS + 500));
   const afterRun = await settledResources();
   const heapGrowth = afterRun.heapUsed - before.heapUsed;
   console.log(`churn: ${cycles} cycles (${accepted} admitted, ${refused} refused); heap ${mib(before.heapUsed)} -> ${mib(afterRun.heapUsed)}, `

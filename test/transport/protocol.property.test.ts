@@ -81,6 +81,9 @@ test('arbitrary hostile message sequences never crash the server or disturb anot
   const m = await scrape(srv.base);
   assert.equal(metricValue(m, 'parley_sessions_ended_total', { reason: 'internal_error' }), 0, 'no session failed internally');
   assert.ok(metricSum(m, 'parley_client_errors_total') > 0, 'the garbage was noticed and counted');
+  // Every hostile close is counted under its reason.
+  assert.equal(metricValue(m, 'parley_sessions_ended_total', { reason: 'message_too_big' }), seen.get(1009) ?? 0);
+  assert.equal(metricValue(m, 'parley_sessions_ended_total', { reason: 'protocol_error' }), (seen.get(1007) ?? 0) + (seen.get(1002) ?? 0));
 });
 
 test('a message over maxMessageBytes closes the session with 1009 and is counted; one at the limit is accepted', async () => {

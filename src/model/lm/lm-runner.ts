@@ -4,7 +4,7 @@ import { causalBias, ropeTables } from '../runtime/rope-tables.js';
 import { createSession, f32, i64, outputF32, type SessionOptions } from '../onnx/session.js';
 import { lmDims, type LmConfig, type LmDims } from './config.js';
 import { mobaBlocks, type MobaOptions } from './moba/blocks.js';
-import { pastBias, prefillPast, writeSlot } from './prefill-cache.js';
+import { PastScratch, pastBias, prefillPast, writeSlot } from './prefill-cache.js';
 
 export interface LmGraphs {
   temporal: Uint8Array | string;
@@ -35,6 +35,8 @@ export class LmRunner {
   readonly dims: LmDims;
   readonly temporalCache: KvRing;
   readonly depCache: KvRing;
+  /** Prefill's copy of a not-yet-wrapped past (one slot's worth), allocated on the first prefill. */
+  private pastScratch: PastScratch | null = null;
   private constructor(
     readonly config: LmConfig,
     readonly slots: number,
@@ -120,7 +122,8 @@ export class LmRunner {
     const C = this.config.context;
     const cache = this.temporalCache;
     const p = cache.positions[slot]!;
-    const past = prefillPast(cache, slot);
+    this.pastScratch ??= new PastScratch(cache);
+    const past = prefillPast(cache, slot, this.pastScratch);
     const P = past.length;
     const rope = ropeTables([p], 1, T, d.dimPerHead, this.config.max_period);
     const feeds: Record<string, ort.Tensor> = {

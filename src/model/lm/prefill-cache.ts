@@ -35,7 +35,24 @@ export function ringPositions(position: number, capacity: number): Int32Array {
   return out;
 }
 
-export function prefillPast(cache: KvRing, slot: number): PrefillPast {
+/**
+ * Buffers for the copied past of a ring that has not wrapped, one slot's
+ * worth, reused from pass to pass: fresh multi-megabyte arrays per pass cost
+ * more (zeroing, page faults) than the copy itself.
+ */
+export class PastScratch {
+  readonly keys: Float32Array[] = [];
+  readonly values: Float32Array[] = [];
+  constructor(cache: KvRing) {
+    const size = cache.heads * cache.dimPerHead * cache.capacity;
+    for (let l = 0; l < cache.layers; l++) {
+      this.keys.push(new Float32Array(size));
+      this.values.push(new Float32Array(size));
+    }
+  }
+}
+
+export function prefillPast(cache: KvRing, slot: number, scratch: PastScratch): PrefillPast {
   const { heads: H, dimPerHead: D, capacity: C } = cache;
   const size = H * D * C;
   const p = cache.positions[slot]!;
@@ -47,13 +64,13 @@ export function prefillPast(cache: KvRing, slot: number): PrefillPast {
     positions: ringPositions(p, p),
     keys: (l) => {
       const all = keysOf(l);
-      const out = new Float32Array(H * D * p);
+      const out = scratch.keys[l]!.subarray(0, H * D * p);
       for (let row = 0; row < H * D; row++) out.set(all.subarray(row * C, row * C + p), row * p);
       return out;
     },
     values: (l) => {
       const all = valuesOf(l);
-      const out = new Float32Array(H * D * p);
+      const out = scratch.values[l]!.subarray(0, H * D * p);
       for (let h = 0; h < H; h++) out.set(all.subarray(h * C * D, h * C * D + p * D), h * p * D);
       return out;
     },

@@ -26,16 +26,16 @@ export function buildMergeGraph(act: DType, axis: 2 | 3, N: number, at: MergeAt)
   const big = b.input('big', act, dims('C'));
   const win = b.input('win', act, dims(N));
   const ax = b.constI64([axis]);
-  const end = b.constI64([Number.MAX_SAFE_INTEGER]);
+  const end = () => b.constI64([Number.MAX_SAFE_INTEGER]);
   let out;
   if (at === 'first') {
-    out = b.concat([win, b.op1('Slice', [big, b.constI64([N]), end, ax])], axis);
+    out = b.concat([win, b.op1('Slice', [big, b.constI64([N]), end(), ax])], axis);
   } else if (at === 'last') {
     out = b.concat([b.op1('Slice', [big, b.constI64([0]), b.constI64([-N]), ax]), win], axis);
   } else {
     const from = b.input('at', 'int64', [1]);
     const to = b.input('at_end', 'int64', [1]);
-    out = b.concat([b.op1('Slice', [big, b.constI64([0]), from, ax]), win, b.op1('Slice', [big, to, end, ax])], axis);
+    out = b.concat([b.op1('Slice', [big, b.constI64([0]), from, ax]), win, b.op1('Slice', [big, to, end(), ax])], axis);
   }
   b.output(out, 'out', act, dims('C'));
   return b.build();

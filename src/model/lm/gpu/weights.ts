@@ -46,12 +46,14 @@ export class ConvertedWeights implements StorageWeights {
  * Seeded uniform random weights drawn directly in storage form, for
  * benchmarks of large shapes: the preset path (float32 draw, transpose,
  * conversion) costs minutes of one core for a 7B model. Values follow the
- * presets' rule (uniform, std 1/sqrt(fan-in)); their order is not the
- * checkpoint layout's, which no timing depends on.
+ * presets' rule (uniform, std 1/sqrt(fan-in)); each tensor is cut from a
+ * 16M-value pool per scale at a moving offset (copies run at memory speed),
+ * so values repeat every 32 MB, which no timing depends on.
  */
 export class RandomStorageWeights implements StorageWeights {
   private state: number;
-  private readonly tables = new Map<number, Uint16Array>();
+  private readonly pools = new Map<string, Uint8Array>();
+  private offset = 0;
 
   constructor(readonly precision: Precision, seed: number) {
     this.state = seed | 1;
@@ -62,7 +64,7 @@ export class RandomStorageWeights implements StorageWeights {
     const block = this.precision === 'int4' ? int4Block(inp) : null;
     if (block !== null) {
       const packed = new Uint8Array((out * inp) / 2);
-      this.fillBytes(packed);
+      this.cut(packed, this.pool('bytes', () => this.randomBytes(POOL)));
       // Nibbles uniform in 0..15: (q - 8) * s spans ±8 s; s chosen so the std matches.
       const s = (scale * Math.sqrt(12)) / 16;
       const scales = new Uint16Array((out * inp) / block).fill(halfBits(s));
@@ -76,39 +78,59 @@ export class RandomStorageWeights implements StorageWeights {
   }
 
   private dense(n: number, scale: number): Float32Array | Uint16Array {
+    const a = scale * Math.sqrt(3);
     if (this.precision === 'fp32') {
       const out = new Float32Array(n);
-      const a = scale * Math.sqrt(3);
-      for (let i = 0; i < n; i++) out[i] = (this.next() / 4294967296 * 2 - 1) * a;
+      const pool = this.pool(`f32:${scale}`, () => {
+        const p = new Float32Array(POOL);
+        for (let i = 0; i < POOL; i++) p[i] = (this.next() / 4294967296 * 2 - 1) * a;
+        return new Uint8Array(p.buffer);
+      });
+      this.cut(new Uint8Array(out.buffer), pool);
       return out;
     }
-    // One draw gives two halves through a 65536-entry table of uniform values.
-    const lut = this.lut(scale);
     const out = new Uint16Array(n);
-    const words = new Uint32Array(out.buffer, 0, n >>> 1);
-    for (let i = 0; i < words.length; i++) {
-      const r = this.next();
-      words[i] = lut[r & 0xffff]! | (lut[r >>> 16]! << 16);
-    }
-    if (n & 1) out[n - 1] = lut[this.next() & 0xffff]!;
+    const pool = this.pool(`f16:${scale}`, () => {
+      const lut = new Uint16Array(65536);
+      for (let i = 0; i < 65536; i++) lut[i] = halfBits(((i + 0.5) / 65536 * 2 - 1) * a);
+      const p = new Uint16Array(POOL);
+      for (let i = 0; i < POOL; i += 2) {
+        const r = this.next();
+        p[i] = lut[r & 0xffff]!;
+        p[i + 1] = lut[r >>> 16]!;
+      }
+      return new Uint8Array(p.buffer);
+    });
+    this.cut(new Uint8Array(out.buffer), pool);
     return out;
   }
 
-  private lut(scale: number): Uint16Array {
-    let t = this.tables.get(scale);
-    if (!t) {
-      t = new Uint16Array(65536);
-      const a = scale * Math.sqrt(3);
-      for (let i = 0; i < 65536; i++) t[i] = halfBits(((i + 0.5) / 65536 * 2 - 1) * a);
-      this.tables.set(scale, t);
+  private pool(key: string, make: () => Uint8Array): Uint8Array {
+    let p = this.pools.get(key);
+    if (!p) {
+      p = make();
+      this.pools.set(key, p);
     }
-    return t;
+    return p;
   }
 
-  private fillBytes(out: Uint8Array): void {
-    const words = new Uint32Array(out.buffer, out.byteOffset, out.length >>> 2);
+  /** Fills `out` from the pool, starting at a moving offset (element-aligned: a multiple of 4 bytes). */
+  private cut(out: Uint8Array, pool: Uint8Array): void {
+    let at = this.offset % pool.length;
+    this.offset += 4 * 7919 * 1024;
+    for (let i = 0; i < out.length;) {
+      const n = Math.min(out.length - i, pool.length - at);
+      out.set(pool.subarray(at, at + n), i);
+      i += n;
+      at = 0;
+    }
+  }
+
+  private randomBytes(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    const words = new Uint32Array(out.buffer);
     for (let i = 0; i < words.length; i++) words[i] = this.next();
-    for (let i = words.length * 4; i < out.length; i++) out[i] = this.next() & 0xff;
+    return out;
   }
 
   /** xorshift32 */
@@ -121,3 +143,6 @@ export class RandomStorageWeights implements StorageWeights {
     return x >>> 0;
   }
 }
+
+/** Values per pool (16M: 32 MB of halves). */
+const POOL = 1 << 24;
