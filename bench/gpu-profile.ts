@@ -17,12 +17,15 @@ export interface ProfileSummary {
   byOp: { op: string; provider: string; ms: number; count: number }[];
   /** Operator types that ran on the CPU provider. */
   cpuOps: string[];
-  /** Device-side kernel events when the provider reported them (WebGPU timestamp queries). */
+  /** Device-side kernel time by operator type (WebGPU timestamp queries), largest first. */
   deviceKernels: { name: string; ms: number; count: number }[];
+  /** Device kernel time per profiled step (ms), and node executions per step. */
+  deviceMsPerStep: number;
+  nodesPerStep: number;
 }
 
 /** Reads and deletes every profile written under `prefix` (a path prefix). */
-export function summarizeProfiles(prefix: string, top = 25): ProfileSummary {
+export function summarizeProfiles(prefix: string, steps: number, top = 25): ProfileSummary {
   const dir = dirname(prefix);
   const files = readdirSync(dir).filter((f) => f.startsWith(basename(prefix)) && f.endsWith('.json')).map((f) => join(dir, f));
   const ops = new Map<string, { op: string; provider: string; ms: number; count: number }>();
@@ -45,8 +48,10 @@ export function summarizeProfiles(prefix: string, top = 25): ProfileSummary {
         o.count++;
         ops.set(key, o);
         if (provider.startsWith('CPU')) cpu.add(e.args.op_name);
-      } else if (e.cat === 'Kernel' || e.cat === 'Api') {
-        const name = (e.name ?? '?').replace(/_\d+$/, '');
+      } else if (e.cat === 'Kernel') {
+        // Kernel names read '<node>&<op>&<program>': group by op and program.
+        const parts = (e.name ?? '?').split('&');
+        const name = parts.length >= 3 ? `${parts[1]}/${parts[2]}` : (e.name ?? '?').replace(/_\d+$/, '');
         const k = kernels.get(name) ?? { name, ms: 0, count: 0 };
         k.ms += dur;
         k.count++;
@@ -56,7 +61,11 @@ export function summarizeProfiles(prefix: string, top = 25): ProfileSummary {
     rmSync(f, { force: true });
   }
   const byMs = <T extends { ms: number }>(a: T, b: T) => b.ms - a.ms;
+  const deviceMs = [...kernels.values()].reduce((a, k) => a + k.ms, 0);
+  const nodes = [...ops.values()].reduce((a, o) => a + o.count, 0);
   return {
+    deviceMsPerStep: round(deviceMs / steps, 2),
+    nodesPerStep: Math.round(nodes / steps),
     files: files.length,
     byOp: [...ops.values()].sort(byMs).slice(0, top).map((o) => ({ ...o, ms: round(o.ms, 3) })),
     cpuOps: [...cpu].sort(),

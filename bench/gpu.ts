@@ -35,8 +35,12 @@ const { values: args } = parseArgs({
     'time-limit': { type: 'string', default: '540' },
     'work-dir': { type: 'string', default: '/tmp/parley-gpu-bench' },
     'skip-parity': { type: 'boolean', default: false },
-    /** Size of the copy-bandwidth probe buffer. */
-    'copy-mib': { type: 'string', default: '1024' },
+    /** Size of the copy-bandwidth probe buffer (at most 256: onnxruntime reuses buffers up to that size). */
+    'copy-mib': { type: 'string', default: '256' },
+    /** WebGPU provider options (see SessionOptions.webgpu). */
+    'buffer-cache': { type: 'string', default: 'simple' },
+    validation: { type: 'string', default: 'disabled' },
+    'pending-dispatches': { type: 'string', default: '64' },
     commit: { type: 'string', default: 'unknown' },
     out: { type: 'string' },
   },
@@ -46,11 +50,19 @@ const t0 = performance.now();
 const elapsed = () => (performance.now() - t0) / 1000;
 const log = (m: string) => console.error(`[gpu-bench ${elapsed().toFixed(0)}s] ${m}`);
 const provider = args.provider as ExecutionProvider;
-const opts: SessionOptions = { provider, intraOpThreads: Number(args.threads) };
+const opts: SessionOptions = {
+  provider,
+  intraOpThreads: Number(args.threads),
+  webgpu: {
+    storageBufferCacheMode: args['buffer-cache'] as NonNullable<SessionOptions['webgpu']>['storageBufferCacheMode'],
+    validationMode: args.validation as NonNullable<SessionOptions['webgpu']>['validationMode'],
+    maxNumPendingDispatches: Number(args['pending-dispatches']),
+  },
+};
 const budgetMs = Number(args['budget-ms']);
 const GIB = 1024 ** 3;
 /** Device memory kept free for activations, the window and a fold's extra layer. */
-const MARGIN = 6 * GIB;
+const MARGIN = 10 * GIB;
 
 interface PrecisionResult {
   precision: Precision;
@@ -63,6 +75,7 @@ interface PrecisionResult {
   sustainedSessions: number;
   bandwidth: { batch: number; capacity: number; bytesPerStep: number; bytesPerSecond: number; fraction: number }[];
   profile?: ProfileSummary & { batch: number; steps: number };
+  batchErrors: { batch: number; error: string }[];
   error?: string;
 }
 
@@ -108,42 +121,57 @@ async function benchPrecision(precision: Precision, memory: number, copyBps: num
   const gib = (b: number) => (b / GIB).toFixed(2);
   log(`${precision}: weights ${gib(model.weightBytes.temporal)} GiB temporal + ${gib(model.weightBytes.depformer)} GiB depformer, built in ${model.buildSeconds.toFixed(0)} s`);
   const [pPrec, pBatch] = (args.profile ?? 'none').split('@');
-  const profiling = pPrec === precision ? join(args['work-dir']!, `profile-${precision}`) : undefined;
-  const s0 = performance.now();
-  const runner = await GpuLmRunner.create(cfg, model.graphs, 1, opts, { profilePrefix: profiling });
-  const sessionSeconds = (performance.now() - s0) / 1000;
-  log(`${precision}: sessions created in ${sessionSeconds.toFixed(0)} s`);
+  const profileBatch = pPrec === precision ? Number(pBatch ?? 8) : null;
   const result: PrecisionResult = {
-    precision, buildSeconds: round(model.buildSeconds, 1), sessionSeconds: round(sessionSeconds, 1), weightBytes: model.weightBytes,
-    kvBytesPerSession: runner.bytesPerSlot, maxSessionsInMemory: 0, timings: [], sustainedSessions: 0, bandwidth: [],
+    precision, buildSeconds: round(model.buildSeconds, 1), sessionSeconds: 0, weightBytes: model.weightBytes,
+    kvBytesPerSession: 0, maxSessionsInMemory: 0, timings: [], sustainedSessions: 0, bandwidth: [], batchErrors: [],
   };
   // Visible to intermediate saves while this precision runs.
   state.per.push(result);
-  result.maxSessionsInMemory = Math.floor((memory - model.weightBytes.temporal - model.weightBytes.depformer - MARGIN) / runner.bytesPerSlot);
-  try {
-    if (profiling) {
-      const b = Number(pBatch ?? 8);
-      await runner.reallocate(b, capacityFor(runner, model, b, memory));
-      await timeSteps(runner, b, 0, 3);
-      await runner.endProfiling();
-      result.profile = { ...summarizeProfiles(profiling), batch: b, steps: 3 };
-      log(`${precision}: profiled 3 steps at batch ${b}; CPU-assigned ops: ${result.profile.cpuOps.join(', ') || 'none'}`);
+  // Sessions are created afresh for each batch size: with the 'simple' buffer cache a process keeps every
+  // buffer size it has used until its WebGPU sessions are all gone.
+  const withRunner = async (batch: number, fn: (runner: GpuLmRunner, capacity: number) => Promise<void>) => {
+    const profiling = batch === profileBatch ? join(args['work-dir']!, `profile-${precision}`) : undefined;
+    const s0 = performance.now();
+    const runner = await GpuLmRunner.create(cfg, model.graphs, 1, opts, { profilePrefix: profiling });
+    result.sessionSeconds = round((performance.now() - s0) / 1000, 1);
+    result.kvBytesPerSession = runner.bytesPerSlot;
+    result.maxSessionsInMemory = Math.floor((memory - model.weightBytes.temporal - model.weightBytes.depformer - MARGIN) / runner.bytesPerSlot);
+    try {
+      const capacity = capacityFor(runner, model, batch, memory);
+      if (capacity < 2 * runner.window) return void log(`${precision}: batch ${batch} does not fit in device memory`);
+      await runner.reallocate(batch, capacity);
+      if (profiling) {
+        await timeSteps(runner, batch, 0, 3);
+        await runner.endProfiling();
+        result.profile = { ...summarizeProfiles(profiling, 3), batch, steps: 3 };
+        log(`${precision}: profiled 3 steps at batch ${batch}; CPU-assigned ops: ${result.profile.cpuOps.join(', ') || 'none'}; device kernel ms/step ${result.profile.deviceMsPerStep}`);
+      }
+      await fn(runner, capacity);
+    } finally {
+      await runner.release();
     }
+  };
+  try {
     const batches = args.batches!.split(',').map(Number);
     const done = new Set<number>();
     const run = async (b: number) => {
       if (done.has(b) || elapsed() > Number(args['time-limit'])) return;
       done.add(b);
-      const capacity = capacityFor(runner, model, b, memory);
-      if (capacity < 2 * runner.window) return void log(`${precision}: batch ${b} does not fit in device memory`);
-      await runner.reallocate(b, capacity);
-      const t = await timeSteps(runner, b, 3, stepsFor(runner.window, 30));
-      result.timings.push(t);
-      const bytesPerStep = model.weightBytes.temporal + model.weightBytes.depformer + kvBytesPerStep(runner, b);
-      const bps = bytesPerStep / (t.meanMs / 1000);
-      result.bandwidth.push({ batch: b, capacity, bytesPerStep, bytesPerSecond: Math.round(bps), fraction: round(bps / copyBps, 3) });
-      save();
-      log(`${precision}: batch ${b} (ring ${capacity}): mean ${t.meanMs} ms, p50 ${t.p50Ms} (temporal ${t.temporalP50Ms}, depformer ${t.depformerP50Ms}), p95 ${t.p95Ms}; ${(bps / 1e12).toFixed(2)} TB/s = ${(100 * bps / copyBps).toFixed(0)}% of copy`);
+      try {
+        await withRunner(b, async (runner, capacity) => {
+        const t = await timeSteps(runner, b, 3, stepsFor(runner.window, 30));
+        result.timings.push(t);
+        const bytesPerStep = model.weightBytes.temporal + model.weightBytes.depformer + kvBytesPerStep(runner, b);
+        const bps = bytesPerStep / (t.meanMs / 1000);
+        result.bandwidth.push({ batch: b, capacity, bytesPerStep, bytesPerSecond: Math.round(bps), fraction: round(bps / copyBps, 3) });
+        save();
+        log(`${precision}: batch ${b} (ring ${capacity}): mean ${t.meanMs} ms, p50 ${t.p50Ms} (temporal ${t.temporalP50Ms}, depformer ${t.depformerP50Ms}), p95 ${t.p95Ms}, max ${t.maxMs}; ${(bps / 1e12).toFixed(3)} TB/s = ${(100 * bps / copyBps).toFixed(1)}% of copy`);
+        });
+      } catch (e) {
+        result.batchErrors.push({ batch: b, error: String((e as Error).message ?? e).slice(0, 600) });
+        log(`${precision}: batch ${b} failed: ${(e as Error).message}`);
+      }
     };
     for (const b of batches) await run(b);
     // Past the listed sizes: the most sessions that fit with the full context, if the largest listed one kept up.
@@ -157,7 +185,6 @@ async function benchPrecision(precision: Precision, memory: number, copyBps: num
     result.error = (e as Error).stack ?? String(e);
     log(`${precision}: error ${result.error}`);
   }
-  await runner.release();
   rmSync(join(args['work-dir']!, precision), { recursive: true, force: true });
   state.per.splice(state.per.indexOf(result), 1);
   return result;
@@ -191,7 +218,7 @@ async function main(): Promise<void> {
       log(`${p}: failed: ${(e as Error).stack ?? e}`);
       state.per.push({
         precision: p, buildSeconds: 0, sessionSeconds: 0, weightBytes: { temporal: 0, depformer: 0 }, kvBytesPerSession: 0,
-        maxSessionsInMemory: 0, timings: [], sustainedSessions: 0, bandwidth: [], error: (e as Error).stack ?? String(e),
+        maxSessionsInMemory: 0, timings: [], sustainedSessions: 0, bandwidth: [], batchErrors: [], error: (e as Error).stack ?? String(e),
       });
     }
     save();

@@ -10,6 +10,8 @@ import { resolveModel } from '../src/model/model-store.js';
 import { presetSource } from '../src/model/presets/presets.js';
 import { measureCeiling } from './ceiling.js';
 import { createPipeline, timeBatch, type BatchTiming } from './pipeline-bench.js';
+import { benchLoad } from './load-bench.js';
+import { benchMobaDivergence, benchPrefillSpeed, createPrefillBenchRunner, type MobaDivergence, type PrefillSpeed } from './prefill.js';
 import { runRealtime, type RealtimeResult } from './realtime-bench.js';
 import { round } from './stats.js';
 
@@ -89,21 +91,21 @@ async function main(): Promise<void> {
     log(`  memory growth ${soak.memoryGrowthMB} MB, dropped ${soak.droppedFrames}, late ${soak.lateFrames}`);
   }
 
-  let prefill: unknown = null;
+  let prefill: (PrefillSpeed & { moba: MobaDivergence[] }) | null = null;
   if (!args['skip-prefill']) {
-    try {
-      const m = await import(new URL('./prefill.js', import.meta.url).href) as { benchPrefill?: (dir: string, threads: number) => Promise<unknown> };
-      if (m.benchPrefill) prefill = await m.benchPrefill(model.dir, threads);
-    } catch (e) {
-      log(`prefill bench unavailable: ${(e as Error).message}`);
-    }
+    log('prefill of a 3000-frame history vs stepping it, and MoBA divergence');
+    const runner = await createPrefillBenchRunner({ preset: args.preset!, threads });
+    const speed = await benchPrefillSpeed({ runner, frames: 3000 });
+    const moba = await benchMobaDivergence({ runner, frames: 3000 });
+    await runner.release();
+    prefill = { ...speed, moba };
+    log(`  prefill speedup ${speed.speedup}`);
   }
 
   let load: unknown = null;
   if (!args['skip-load'] && sustainedSessions > 0) {
     try {
-      const m = await import(new URL('./load-bench.js', import.meta.url).href) as { benchLoad: (sessions: number) => Promise<unknown> };
-      load = await m.benchLoad(sustainedSessions);
+      load = await benchLoad(sustainedSessions);
     } catch (e) {
       log(`load bench unavailable: ${(e as Error).message}`);
     }
@@ -116,7 +118,7 @@ async function main(): Promise<void> {
       return 'unknown';
     }
   })();
-  const prefillSpeedup = (prefill as { speedup?: number } | null)?.speedup ?? null;
+  const prefillSpeedup = prefill?.speedup ?? null;
   const loadP95 = (load as { replyLatencyP95Ms?: number } | null)?.replyLatencyP95Ms ?? null;
   const result = {
     preset: args.preset,

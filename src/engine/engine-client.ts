@@ -73,7 +73,7 @@ export class EngineClient extends EventEmitter<EngineEvents> {
     return this.restarts;
   }
 
-  /** The worker's thread id, so tests can kill it. */
+  /** The worker's thread id (diagnostics; tests kill it with killWorker()). */
   get workerThreadId(): number | null {
     return this.worker?.threadId ?? null;
   }

@@ -6,7 +6,7 @@ import { connect, startTestServer, type TestClient, type TestServer } from '../h
 import { hostileMessage, type HostileMessage } from '../helpers/hostile-input.js';
 import { metricSum, metricValue, scrape } from '../helpers/metrics.js';
 import { mib, settledResources } from '../helpers/process-resources.js';
-import { rawSocket, until } from '../helpers/sockets.js';
+import { errorsOf, rawSocket, until } from '../helpers/sockets.js';
 import { streamRealtime } from '../helpers/reply-latency.js';
 import { oggPages, speechOgg, type RawPage } from '../helpers/speech.js';
 
@@ -62,6 +62,8 @@ test('arbitrary hostile message sequences never crash the server or disturb anot
     const state = c.ws.readyState === c.ws.OPEN ? 'open' : (await c.closed).code;
     seen.set(state, (seen.get(state) ?? 0) + 1);
     if (state !== 'open') assert.ok(HOSTILE_CLOSE_CODES.has(state), `closed with ${state} after ${msgs.map((m) => m.what).join(', ')}`);
+    // At most five error replies per session, plus the one a server-side close comes with.
+    assert.ok(errorsOf(c).length <= 6, `${errorsOf(c).length} error messages`);
     assert.equal((await fetch(`${srv.base}/healthz`)).status, 200);
     assert.equal(victim.ws.readyState, victim.ws.OPEN, 'the other session is still open');
     rawSocket(c.ws).resetAndDestroy();

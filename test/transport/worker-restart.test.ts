@@ -62,20 +62,7 @@ test('killing the inference worker ends its sessions with an error and 1011; the
   await until(() => srv.engine.freeSlots === 3, 5_000, 'all slots free');
 });
 
-test('a session opening while the worker restarts is refused with 1013, not left hanging', async () => {
-  await srv.engine.killWorker();
-  assert.equal(srv.engine.ready, false, 'the new worker is still loading the model');
-  const c = await connect(srv.url);
-  const closed = await c.closed;
-  assert.equal(closed.code, 1013, `closed with ${closed.code} ${closed.reason}`);
-  assert.match(errorsOf(c).join(), /server busy/);
-  await until(async () => (await fetch(`${srv.base}/readyz`)).status === 200, 10_000, '/readyz to recover');
-  const ok = await talking(srv);
-  ok.ws.close();
-  await ok.closed;
-});
-
-test('a worker that fails to restart is retried with backoff until it comes back', async () => {
+test('a worker that fails to restart is retried with backoff until it comes back; meanwhile new sessions get 1013', async () => {
   // A model directory of its own, taken away while the worker restarts so that the restart fails.
   const dir = join(mkdtempSync(join(tmpdir(), 'parley-restart-')), 'model');
   cpSync(fixtureModelDir(), dir, { recursive: true });
@@ -86,6 +73,11 @@ test('a worker that fails to restart is retried with backoff until it comes back
     await until(async () => metricValue(await scrape(own.base), 'parley_worker_restart_failures_total') >= 1, 10_000, 'a failed restart');
     assert.equal((await fetch(`${own.base}/readyz`)).status, 503, 'not ready without an engine');
     assert.equal((await fetch(`${own.base}/healthz`)).status, 200, 'but alive');
+    // A session asked for meanwhile is refused at once, not left waiting.
+    const early = await connect(own.url);
+    const refused = await early.closed;
+    assert.equal(refused.code, 1013, `closed with ${refused.code} ${refused.reason}`);
+    assert.match(errorsOf(early).join(), /server busy/);
     renameSync(`${dir}.away`, dir);
     await until(async () => (await fetch(`${own.base}/readyz`)).status === 200, 15_000, '/readyz after the model came back');
     const c = await talking(own);

@@ -7,6 +7,7 @@ import { ropeTables } from '../runtime/rope-tables.js';
 import { buildFillGraph, buildGatherRowsGraph, buildMergeGraph, type MergeAt } from './gpu/cache-graphs.js';
 import { CacheBook } from './gpu/cache-book.js';
 import { buildGpuDepformerGraph, DEP_IO, depNoneRow } from './gpu/depformer-graph.js';
+import { inlineOutputs } from './gpu/inline-outputs.js';
 import { actBytes, actType, type Precision } from './gpu/precision.js';
 import { buildGpuTemporalGraph, TEMPORAL_IO } from './gpu/temporal-graph.js';
 import type { StorageWeights } from './gpu/weights.js';
@@ -32,8 +33,8 @@ export interface GpuRunnerOptions {
 /** Builds the device graphs (see gpu/temporal-graph.ts and gpu/depformer-graph.ts). */
 export function buildGpuLmGraphs(cfg: LmConfig, src: WeightSource, store: StorageWeights, window: number): { temporal: GraphDef; depformer: GraphDef[] } {
   return {
-    temporal: buildGpuTemporalGraph(cfg, src, store, window),
-    depformer: Array.from({ length: cfg.dep_q }, (_, k) => buildGpuDepformerGraph(cfg, src, store, k)),
+    temporal: inlineOutputs(buildGpuTemporalGraph(cfg, src, store, window)),
+    depformer: Array.from({ length: cfg.dep_q }, (_, k) => inlineOutputs(buildGpuDepformerGraph(cfg, src, store, k))),
   };
 }
 
@@ -93,7 +94,7 @@ export class GpuLmRunner {
       const outs = k === d.depQ - 1 ? [] : Array.from({ length: d.depLayers }, (_, l) => [DEP_IO.presentK(l), DEP_IO.presentV(l)]).flat();
       depformer.push(await createSession(graphs.depformer[k]!, opts, extras(outs)));
     }
-    const small = (g: GraphDef) => createSession(encodeModel(g), opts, { preferredOutputLocation: { out: GPU_OUT } });
+    const small = (g: GraphDef) => createSession(encodeModel(inlineOutputs(g)), opts, { preferredOutputLocation: { out: GPU_OUT } });
     const merge = new Map<string, ort.InferenceSession>();
     for (const axis of [2, 3] as const) {
       for (const at of ['first', 'middle', 'last'] as const) merge.set(`${axis}:${at}`, await small(buildMergeGraph(act, axis, graphs.window, at)));
@@ -228,6 +229,7 @@ export class GpuLmRunner {
       rope_sin: f32(rope.sin, [B, 1, 1, d.dimPerHead / 2, 1]),
       bias: f32(this.book.bias(), [B, 1, 1, W]),
       ring_len: i64(BigInt64Array.of(BigInt(this.capacity)), [1]),
+      row_ids: i64(BigInt64Array.from({ length: B }, (_, r) => BigInt(r)), [B, 1]),
     };
     for (let l = 0; l < d.layers; l++) {
       feeds[TEMPORAL_IO.bigK(l)] = this.bigK[l]!;

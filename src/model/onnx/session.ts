@@ -9,6 +9,25 @@ export interface SessionOptions {
   provider: ExecutionProvider;
   /** Threads for one operator; onnxruntime's default (all physical cores per session) oversubscribes. */
   intraOpThreads: number;
+  /**
+   * WebGPU provider options (onnxruntime's names). All WebGPU sessions of a
+   * process share one device context, so give every session the same ones.
+   */
+  webgpu?: WebGpuOptions;
+}
+
+export interface WebGpuOptions {
+  /**
+   * 'simple' keeps every released device buffer for reuse at the same size:
+   * no allocation per step once shapes are steady (a device cache rewritten
+   * every N steps otherwise allocates a fresh buffer per layer). 'bucket'
+   * (onnxruntime's default) caches buffers up to 256 MB only.
+   */
+  storageBufferCacheMode?: 'disabled' | 'lazyRelease' | 'simple' | 'bucket';
+  /** 'disabled' skips Dawn's API validation (less CPU time per dispatch). */
+  validationMode?: 'disabled' | 'wgpuOnly' | 'basic' | 'full';
+  /** Dispatches recorded before a submit (onnxruntime's default 16). */
+  maxNumPendingDispatches?: number;
 }
 
 export const defaultSessionOptions: SessionOptions = { provider: 'cpu', intraOpThreads: 1 };
@@ -43,15 +62,23 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
     const hint = opts.provider === 'cuda' ? ' (install its binaries: ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci; see docs/gpu.md)' : '';
     throw new Error(`execution provider '${opts.provider}' is not available on this machine: this onnxruntime-node has ${have}${hint}`);
   }
+  const w = opts.provider === 'webgpu' ? opts.webgpu : undefined;
+  const ep = w && (w.storageBufferCacheMode || w.validationMode)
+    ? { name: 'webgpu', ...(w.storageBufferCacheMode ? { storageBufferCacheMode: w.storageBufferCacheMode } : {}), ...(w.validationMode ? { validationMode: w.validationMode } : {}) }
+    : opts.provider;
   const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: [opts.provider],
+    executionProviders: [ep],
     intraOpNumThreads: opts.intraOpThreads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     // Each session has its own thread pool; spinning pools steal the cores
     // from the next graph of the same tick (measured: 5x slower with 2 threads).
-    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+    extra: {
+      session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } },
+      // Read by the WebGPU provider from the session's config (not a binding option in onnxruntime-node 1.30).
+      ...(w?.maxNumPendingDispatches ? { ep: { webgpuexecutionprovider: { maxNumPendingDispatches: String(w.maxNumPendingDispatches) } } } : {}),
+    },
   };
   // Device outputs exist only where the provider keeps buffers (WebGPU); elsewhere they come back as host tensors.
   if (extras.preferredOutputLocation && opts.provider === 'webgpu') options.preferredOutputLocation = extras.preferredOutputLocation;

@@ -1,8 +1,8 @@
 import type { WeightSource } from '../../checkpoint/weights.js';
-import { GraphBuilder, type GraphDef, type Value } from '../../onnx/graph-builder.js';
+import { GraphBuilder, type GraphDef } from '../../onnx/graph-builder.js';
 import { depWeightIndex, lmDims, type LmConfig } from '../config.js';
 import { gpuLayer, type LayerContext } from './layer.js';
-import { castTo, storedLinear } from './ops.js';
+import { castTo, settle, storedLinear, type Residual } from './ops.js';
 import { actType } from './precision.js';
 import type { StorageWeights } from './weights.js';
 
@@ -49,7 +49,7 @@ export function buildGpuDepformerGraph(cfg: LmConfig, src: WeightSource, store: 
     return t;
   });
   const tok = b.gather(b.weight('emb', table, [embRows + 1, d.depDim], act), index, 0);
-  let x: Value = castTo(b, b.unsqueeze(b.add(proj, tok), [1]), act, 'float32'); // [B, 1, depDim]
+  let x: Residual = { x: castTo(b, b.unsqueeze(b.add(proj, tok), [1]), act, 'float32'), pending: null }; // [B, 1, depDim]
 
   const ctx: LayerContext = { b, src, store, act, rope: null };
   const perStep = cfg.depformer_weights_per_step;
@@ -74,7 +74,7 @@ export function buildGpuDepformerGraph(cfg: LmConfig, src: WeightSource, store: 
       return b.matmul(b.softmax(b.matmul(q(), presentK), -1), presentV);
     });
   }
-  const flat = castTo(b, b.squeeze(x, [1]), 'float32', act);
+  const flat = castTo(b, b.squeeze(settle(b, x), [1]), 'float32', act);
   const wOut = store.matrix(`linears.${k}`, d.card, d.depDim, () => src.get(`linears.${k}.weight`, [d.card, d.depDim]));
   const logits = castTo(b, storedLinear(b, flat, 'linear', wOut, d.card, d.depDim, act), act, 'float32');
   b.output(logits, 'logits', 'float32', ['B', d.card]);

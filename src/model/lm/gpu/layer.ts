@@ -1,8 +1,8 @@
 import type { WeightSource } from '../../checkpoint/weights.js';
-import type { DType, GraphBuilder, Value } from '../../onnx/graph-builder.js';
+import { A, MS_DOMAIN, type DType, type GraphBuilder, type Value } from '../../onnx/graph-builder.js';
 import { activation, type Activation } from '../../graphs/blocks/ffn.js';
 import { normWeights, projection } from '../weight-names.js';
-import { castTo, fusedNorm, storedLinear } from './ops.js';
+import { castTo, residualNorm, storedLinear, type Residual } from './ops.js';
 import type { MatrixWeight, StorageWeights } from './weights.js';
 
 export interface GpuLayerSpec {
@@ -26,28 +26,37 @@ export interface GpuLayerSpec {
  */
 export type Attend = (q: () => Value, k: Value, v: Value) => Value;
 
+/** Per-row RoPE tables [B, Dh/2] in the activation dtype, and each row's index [B, 1] int64. */
+export interface RopeTables {
+  cos: Value;
+  sin: Value;
+  rowIds: Value;
+}
+
 export interface LayerContext {
   b: GraphBuilder;
   src: WeightSource;
   store: StorageWeights;
   act: DType;
-  /** [B, 1, 1, Dh/2, 1] tables in the activation dtype, or null (no RoPE). */
-  rope: { cos: Value; sin: Value } | null;
+  /** null: no RoPE (the depformer). */
+  rope: RopeTables | null;
 }
 
 /**
  * One Moshi transformer layer for a single new frame per row, in the device
  * graphs' mixed precision, close to Moshi's own bf16 inference: the residual
  * stream and norms in float32, projections, attention, KV caches and FFN in
- * the activation dtype (float16 for fp16/int4).
+ * the activation dtype (float16 for fp16/int4). The layer's last residual
+ * add is left pending for the next norm to fuse (see Residual).
  */
-export function gpuLayer(c: LayerContext, s: GpuLayerSpec, x: Value, attend: Attend): Value {
+export function gpuLayer(c: LayerContext, s: GpuLayerSpec, input: Residual, attend: Attend): Residual {
   const { b, src, store, act } = c;
   const lin = (h: Value, name: string, w: MatrixWeight, out: number, inp: number) => storedLinear(b, h, name, w, out, inp, act);
   const toF32 = (h: Value) => castTo(b, h, act, 'float32');
   return b.scope(s.prefix, () => {
     const dh = s.dim / s.heads;
-    const n1 = castTo(b, fusedNorm(b, x, 'norm1', normWeights(src, `${s.prefix}.norm1`, s.norm, s.dim)), 'float32', act);
+    const r1 = residualNorm(b, input, 'norm1', normWeights(src, `${s.prefix}.norm1`, s.norm, s.dim));
+    const n1 = castTo(b, r1.normed, 'float32', act);
     const attnPrefix = `${s.prefix}.self_attn`;
     const inProj = store.matrix(`${attnPrefix}.in_proj`, 3 * s.dim, s.dim, () => scaledInProj(src, attnPrefix, s, dh));
     const qkv = b.reshape(lin(n1, 'self_attn.in_proj', inProj, 3 * s.dim, s.dim), [0, 3, s.heads, dh]);
@@ -57,7 +66,7 @@ export function gpuLayer(c: LayerContext, s: GpuLayerSpec, x: Value, attend: Att
     let v: Value;
     if (c.rope) {
       const [qk, vv] = b.split(qkv, [2, 1], 1) as [Value, Value];
-      const [qq, kk] = b.split(rope(b, qk, c.rope, dh), [1, 1], 1) as [Value, Value];
+      const [qq, kk] = b.split(rope(b, qk, c.rope, dh, 2 * s.heads), [1, 1], 1) as [Value, Value];
       [q, k, v] = [qq, kk, vv];
     } else {
       [q, k, v] = b.split(qkv, [1, 1, 1], 1) as [Value, Value, Value];
@@ -68,9 +77,8 @@ export function gpuLayer(c: LayerContext, s: GpuLayerSpec, x: Value, attend: Att
     const outProj = store.matrix(`${attnPrefix}.out_proj`, s.dim, s.dim, () => projection(src, attnPrefix, 'out', s.step, s.steps, s.dim, s.dim));
     let a = toF32(lin(merged, 'self_attn.out_proj', outProj, s.dim, s.dim));
     if (s.layerScale) a = b.mul(a, b.weight('ls1', src.get(`${s.prefix}.layer_scale_1.scale`, [s.dim]), [s.dim]));
-    const h = b.add(x, a);
-
-    const n2 = castTo(b, fusedNorm(b, h, 'norm2', normWeights(src, `${s.prefix}.norm2`, s.norm, s.dim)), 'float32', act);
+    const r2 = residualNorm(b, { x: r1.x, pending: a }, 'norm2', normWeights(src, `${s.prefix}.norm2`, s.norm, s.dim));
+    const n2 = castTo(b, r2.normed, 'float32', act);
     const gp = s.perStep ? `${s.prefix}.gating.${s.step}` : `${s.prefix}.gating`;
     const wIn = store.matrix(`${gp}.linear_in`, 2 * s.ffnHidden, s.dim, () => src.get(`${gp}.linear_in.weight`, [2 * s.ffnHidden, s.dim]));
     const wOut = store.matrix(`${gp}.linear_out`, s.dim, s.ffnHidden, () => src.get(`${gp}.linear_out.weight`, [s.dim, s.ffnHidden]));
@@ -78,7 +86,7 @@ export function gpuLayer(c: LayerContext, s: GpuLayerSpec, x: Value, attend: Att
     const [gate, up] = b.split(hid, [s.ffnHidden, s.ffnHidden], -1) as [Value, Value];
     let f = toF32(lin(b.mul(gatedActivation(b, gate, s.gating, act), up), 'gating.linear_out', wOut, s.dim, s.ffnHidden));
     if (s.layerScale) f = b.mul(f, b.weight('ls2', src.get(`${s.prefix}.layer_scale_2.scale`, [s.dim]), [s.dim]));
-    return b.add(h, f);
+    return { x: r2.x, pending: f };
   });
 }
 
@@ -90,13 +98,15 @@ function scaledInProj(src: WeightSource, prefix: string, s: GpuLayerSpec, dh: nu
   return w;
 }
 
-/** Interleaved RoPE on [B, n, H, Dh] (q and k together); cos/sin [B, 1, 1, Dh/2, 1]. */
-function rope(b: GraphBuilder, x: Value, t: { cos: Value; sin: Value }, dh: number): Value {
-  const pairs = b.reshape(x, [0, 0, 0, dh / 2, 2]);
-  const [re, im] = b.split(pairs, [1, 1], -1) as [Value, Value];
-  const outRe = b.sub(b.mul(re, t.cos), b.mul(im, t.sin));
-  const outIm = b.add(b.mul(re, t.sin), b.mul(im, t.cos));
-  return b.reshape(b.concat([outRe, outIm], -1), [0, 0, 0, dh]);
+/**
+ * Interleaved RoPE on q and k together ([B, 2, H, Dh]) as one
+ * RotaryEmbedding kernel: its cos/sin "cache" rows are the batch rows' own
+ * tables ([B, Dh/2]) and each row's position id is its row index.
+ */
+function rope(b: GraphBuilder, x: Value, t: RopeTables, dh: number, heads: number): Value {
+  const heads2 = b.reshape(x, [0, 1, -1]);
+  const out = b.op1('RotaryEmbedding', [heads2, t.rowIds, t.cos, t.sin], { interleaved: A.i(1), num_heads: A.i(heads) }, MS_DOMAIN);
+  return b.reshape(out, [0, 2, -1, dh]);
 }
 
 /** SiLU and friends in the activation dtype; activations with float32 constants go through float32. */

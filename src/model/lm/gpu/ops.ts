@@ -29,3 +29,29 @@ export function fusedNorm(b: GraphBuilder, x: Value, name: string, w: NormWeight
   const bias = b.weight(`${name}.bias`, w.bias, [w.bias.length]);
   return b.op1('LayerNormalization', [x, wt, bias], { axis: A.i(-1), epsilon: A.f(w.eps) });
 }
+
+/**
+ * The residual stream between layers: `x` plus an addend not yet added, so
+ * that the next norm adds it in the same kernel (SkipSimplifiedLayerNormalization).
+ */
+export interface Residual {
+  x: Value;
+  pending: Value | null;
+}
+
+/** Adds the pending addend and normalizes: returns the normalized value and the new residual sum (both float32). */
+export function residualNorm(b: GraphBuilder, r: Residual, name: string, w: NormWeights): { normed: Value; x: Value } {
+  if (!r.pending) return { normed: fusedNorm(b, r.x, name, w), x: r.x };
+  if (w.kind !== 'rms') {
+    const x = b.add(r.x, r.pending);
+    return { normed: fusedNorm(b, x, name, w), x };
+  }
+  const alpha = b.weight(name, w.alpha, [w.alpha.length]);
+  const outs = b.op('SkipSimplifiedLayerNormalization', [r.pending, r.x, alpha], { epsilon: A.f(w.eps) }, { outputs: 4, domain: MS_DOMAIN });
+  return { normed: outs[0]!, x: outs[3]! };
+}
+
+/** The residual sum with nothing pending. */
+export function settle(b: GraphBuilder, r: Residual): Value {
+  return r.pending ? b.add(r.x, r.pending) : r.x;
+}

@@ -1,10 +1,10 @@
 import type { WeightSource } from '../../checkpoint/weights.js';
-import { GraphBuilder, type GraphDef, type Value } from '../../onnx/graph-builder.js';
+import { GraphBuilder, type GraphDef } from '../../onnx/graph-builder.js';
 import { lmDims, type LmConfig } from '../config.js';
 import { embeddingLayout } from '../embeddings.js';
 import { normWeights } from '../weight-names.js';
 import { gpuLayer, type LayerContext } from './layer.js';
-import { castTo, fusedNorm, storedLinear } from './ops.js';
+import { castTo, residualNorm, storedLinear, type Residual } from './ops.js';
 import { actType } from './precision.js';
 import type { StorageWeights } from './weights.js';
 
@@ -26,7 +26,7 @@ export const TEMPORAL_IO = {
  *
  * Inputs:  tokens [B,1,S] int64, rope_cos / rope_sin [B,1,1,Dh/2,1], bias [B,1,1,C+N]
  *          (float32; 0 visible, -inf hidden; the window's last slot is the new frame),
- *          ring_len [1] int64 (C),
+ *          ring_len [1] int64 (C), row_ids [B,1] int64 (0..B-1, RoPE's table rows),
  *          big_k_{l} [B,H,Dh,C], big_v_{l} [B,H,C,Dh], win_k_{l} [B,H,Dh,N], win_v_{l} [B,H,N,Dh]
  *          (activation dtype; C is free).
  * Outputs: hidden [B,1,D], text_logits [B,1,text_card] (float32),
@@ -38,23 +38,25 @@ export function buildGpuTemporalGraph(cfg: LmConfig, src: WeightSource, store: S
   const N = window;
   const b = new GraphBuilder('temporal_gpu');
   const tokens = b.input('tokens', 'int64', ['B', 1, d.streams]);
-  const cos = castTo(b, b.input('rope_cos', 'float32', ['B', 1, 1, d.dimPerHead / 2, 1]), 'float32', act);
-  const sin = castTo(b, b.input('rope_sin', 'float32', ['B', 1, 1, d.dimPerHead / 2, 1]), 'float32', act);
+  const table = (name: string) => castTo(b, b.reshape(b.input(name, 'float32', ['B', 1, 1, d.dimPerHead / 2, 1]), [0, d.dimPerHead / 2]), 'float32', act);
+  const cos = table('rope_cos');
+  const sin = table('rope_sin');
+  const rowIds = b.input('row_ids', 'int64', ['B', 1]);
   const bias = castTo(b, b.input('bias', 'float32', ['B', 1, 1, 'CN']), 'float32', act);
   // C as an input: a Shape of a device cache could pull the cache to the host (CPU-placed shape ops).
   const ringLen = b.input('ring_len', 'int64', [1]);
 
   const layout = embeddingLayout(d);
-  const table = store.table('emb_table', layout.rows, d.dim, () => {
+  const embTable = store.table('emb_table', layout.rows, d.dim, () => {
     const t = new Float32Array(layout.rows * d.dim);
     t.set(src.get('text_emb.weight', [d.textCard + 1, d.dim]), 0);
     for (let q = 0; q < d.nQ; q++) t.set(src.get(`emb.${q}.weight`, [d.card + 1, d.dim]), layout.offsets[q + 1]! * d.dim);
     return t;
   });
-  const emb = b.gather(b.weight('emb_table', table, [layout.rows, d.dim], act), tokens, 0);
-  let x: Value = castTo(b, b.reduceSum(emb, [2], false), act, 'float32');
+  const emb = b.gather(b.weight('emb_table', embTable, [layout.rows, d.dim], act), tokens, 0);
+  let x: Residual = { x: castTo(b, b.reduceSum(emb, [2], false), act, 'float32'), pending: null };
 
-  const ctx: LayerContext = { b, src, store, act, rope: { cos, sin } };
+  const ctx: LayerContext = { b, src, store, act, rope: { cos, sin, rowIds } };
   for (let l = 0; l < d.layers; l++) {
     const bigK = b.input(TEMPORAL_IO.bigK(l), act, ['B', d.heads, d.dimPerHead, 'C']);
     const bigV = b.input(TEMPORAL_IO.bigV(l), act, ['B', d.heads, 'C', d.dimPerHead]);
@@ -77,7 +79,7 @@ export function buildGpuTemporalGraph(cfg: LmConfig, src: WeightSource, store: S
       return b.add(b.matmul(pBig, bigV), b.matmul(pWin, nextV));
     });
   }
-  const hidden = fusedNorm(b, x, 'out_norm', normWeights(src, 'out_norm', cfg.norm, d.dim));
+  const hidden = residualNorm(b, x, 'out_norm', normWeights(src, 'out_norm', cfg.norm, d.dim)).normed;
   b.output(hidden, 'hidden', 'float32', ['B', 1, d.dim]);
   const wText = store.matrix('text_linear', d.textCard, d.dim, () => src.get('text_linear.weight', [d.textCard, d.dim]));
   const logits = castTo(b, storedLinear(b, castTo(b, hidden, 'float32', act), 'text_linear', wText, d.textCard, d.dim, act), act, 'float32');
