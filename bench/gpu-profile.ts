@@ -48,7 +48,7 @@ export function summarizeProfiles(prefix: string, steps: number, top = 25): Prof
         o.count++;
         ops.set(key, o);
         if (provider.startsWith('CPU')) cpu.add(e.args.op_name);
-      } else if (e.cat === 'Kernel') {
+      } else if (e.cat === 'Kernel' || e.cat === 'Api') {
         // Kernel names read '<node>&<op>&<program>': group by op and program.
         const parts = (e.name ?? '?').split('&');
         const name = parts.length >= 3 ? `${parts[1]}/${parts[2]}` : (e.name ?? '?').replace(/_\d+$/, '');

@@ -2,6 +2,7 @@
 import { embeddingIndices, embeddingLayout } from '../src/model/lm/embeddings.js';
 import type { GpuLmRunner } from '../src/model/lm/gpu-lm-runner.js';
 import { buildFillGraph, buildNegGraph } from '../src/model/lm/gpu/cache-graphs.js';
+import { GraphBuilder } from '../src/model/onnx/graph-builder.js';
 import { encodeModel } from '../src/model/onnx/serialize.js';
 import { createSession, f32, i64, type SessionOptions } from '../src/model/onnx/session.js';
 import { median, percentile, round } from './stats.js';
@@ -87,6 +88,7 @@ export interface CopyBandwidth {
 /** A Neg over a large device buffer (each byte read once, written once), timed over many runs. */
 export async function measureCopyBandwidth(opts: SessionOptions, elements = 256 * 1024 * 1024, runs = 30): Promise<CopyBandwidth> {
   const out = { preferredOutputLocation: { out: 'gpu-buffer' as const } };
+  runs = Math.max(runs, 100);
   const fill = await createSession(encodeModel(buildFillGraph('float32')), opts, out);
   const neg = await createSession(encodeModel(buildNegGraph('float32')), opts, out);
   const sync = await createSession(encodeModel(buildNegGraph('float32')), opts);
@@ -102,6 +104,26 @@ export async function measureCopyBandwidth(opts: SessionOptions, elements = 256 
   for (const s of [fill, neg, sync]) await s.release();
   const bytes = elements * 4;
   return { bytes, runs, bytesPerSecond: (2 * bytes * runs) / seconds };
+}
+
+/**
+ * Host cost of one kernel dispatch: a chain of `nodes` tiny Adds on the
+ * device, timed per run (each run ends with a small download, so it syncs).
+ */
+export async function measureDispatchOverhead(opts: SessionOptions, nodes = 500, runs = 20): Promise<{ nodes: number; usPerNode: number }> {
+  const b = new GraphBuilder('dispatch_probe');
+  let x = b.input('x', 'float32', [1, 64]);
+  const one = b.constF32(1);
+  for (let i = 0; i < nodes; i++) x = b.add(x, one);
+  b.output(x, 'out', 'float32', [1, 64]);
+  const s = await createSession(encodeModel(b.build()), opts);
+  const feeds = { x: f32(new Float32Array(64), [1, 64]) };
+  for (let i = 0; i < 3; i++) await s.run(feeds);
+  const t0 = performance.now();
+  for (let i = 0; i < runs; i++) await s.run(feeds);
+  const us = ((performance.now() - t0) * 1000) / runs / nodes;
+  await s.release();
+  return { nodes, usPerNode: round(us, 2) };
 }
 
 /** Step counts: one whole window (so the mean includes its fold) at least. */

@@ -86,7 +86,9 @@ export class ChatSession {
     // Attached before any await, so that no early message is lost.
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
     // A connection that drops (anything but a normal close) leaves the session resumable.
-    ws.on('close', (code: number) => this.end(null, 'client closed', 'client_closed', code !== CloseCode.Normal));
+    // Only a connection that drops (1006: no close frame) leaves the session resumable; a client that
+    // closes (1000, 1001 leaving the page, 1005 a close without a code) has ended the conversation.
+    ws.on('close', (code: number) => this.end(null, 'client closed', 'client_closed', code === CloseCode.Abnormal));
     // Pongs share the outgoing bound: a client that pings but never reads is closed rather than buffered for.
     ws.on('ping', (data: Buffer) => {
       if (ws.bufferedAmount > deps.limits.maxBufferedBytes) this.stalled('pongs piling up');

@@ -69,6 +69,8 @@ export const pingMessage = (): Uint8Array => new Uint8Array([Kind.Ping]);
 export const CloseCode = {
   Normal: 1000,
   GoingAway: 1001,
+  /** Reported locally when a connection ends without a close frame (never sent). */
+  Abnormal: 1006,
   PolicyViolation: 1008,
   TooBig: 1009,
   InternalError: 1011,

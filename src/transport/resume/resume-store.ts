@@ -28,20 +28,27 @@ export function tokenKey(token: string): string {
 /** In-process store, the default: resumes work on this server only. */
 export class MemoryResumeStore implements ResumeStore {
   private readonly entries = new Map<string, { value: Buffer; timer: NodeJS.Timeout }>();
+  private bytes = 0;
 
-  constructor(private readonly maxEntries = 1024) {}
+  /** Bounded in count and bytes: past either bound the oldest waiting sessions are given up first. */
+  constructor(private readonly maxEntries = 1024, private readonly maxBytes = 512 * 2 ** 20) {}
 
   async put(key: string, value: Buffer, ttlMs: number): Promise<void> {
     const old = this.entries.get(key);
-    if (old) clearTimeout(old.timer);
-    if (!old && this.entries.size >= this.maxEntries) {
-      // Oldest first: Map keeps insertion order.
-      const [first] = this.entries.keys();
-      if (first !== undefined) await this.take(first);
+    if (old) {
+      clearTimeout(old.timer);
+      this.entries.delete(key);
+      this.bytes -= old.value.length;
     }
-    const timer = setTimeout(() => this.entries.delete(key), ttlMs);
+    // Oldest first: Map keeps insertion order.
+    while (this.entries.size > 0 && (this.entries.size >= this.maxEntries || this.bytes + value.length > this.maxBytes)) {
+      const [first] = this.entries.keys();
+      await this.take(first!);
+    }
+    const timer = setTimeout(() => void this.take(key), ttlMs);
     timer.unref();
     this.entries.set(key, { value, timer });
+    this.bytes += value.length;
   }
 
   async take(key: string): Promise<Buffer | null> {
@@ -49,7 +56,12 @@ export class MemoryResumeStore implements ResumeStore {
     if (!e) return null;
     clearTimeout(e.timer);
     this.entries.delete(key);
+    this.bytes -= e.value.length;
     return e.value;
+  }
+
+  get heldBytes(): number {
+    return this.bytes;
   }
 
   get size(): number {
@@ -59,5 +71,6 @@ export class MemoryResumeStore implements ResumeStore {
   async close(): Promise<void> {
     for (const e of this.entries.values()) clearTimeout(e.timer);
     this.entries.clear();
+    this.bytes = 0;
   }
 }
