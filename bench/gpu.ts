@@ -29,7 +29,7 @@ const { values: args } = parseArgs({
     layers: { type: 'string' },
     threads: { type: 'string', default: '4' },
     /** precision@batch to profile per operator, or none. */
-    profile: { type: 'string', default: 'fp16@8' },
+    profile: { type: 'string', default: 'fp16@32' },
     'budget-ms': { type: 'string', default: '80' },
     /** Stop starting new phases after this many seconds (the device tool allows 600 per command). */
     'time-limit': { type: 'string', default: '540' },
@@ -293,17 +293,22 @@ function limits(st: State, main: PrecisionResult | undefined, context: number) {
   const bw = main.bandwidth.filter((b) => b.capacity === context).sort((a, b) => b.batch - a.batch)[0];
   const floorMs = bw ? (bw.bytesPerStep / st.copy.bytesPerSecond) * 1000 : null;
   const dispatchMs = prof && us !== null ? round((prof.nodesPerStep * us) / 1000, 1) : null;
+  // Device time of the matrix products (MatMul, Gemm, MatMulNBits) per profiled frame.
+  const matmulMs = prof ? round(prof.deviceKernels.filter((k) => /^(MatMul|Gemm)/.test(k.name)).reduce((a, k) => a + k.ms, 0) / prof.steps, 1) : null;
+  const profBw = prof ? main.bandwidth.find((b) => b.batch === prof.batch) : undefined;
+  const profBytesGB = profBw ? profBw.bytesPerStep / 1e9 : null;
   return {
-    kernelsPerFrame: prof?.nodesPerStep ?? null,
+    nodesPerFrame: prof?.nodesPerStep ?? null,
     dispatchUsPerKernel: us,
     dispatchMsPerFrame: dispatchMs,
-    deviceKernelMsPerFrame: prof ? { batch: prof.batch, ms: prof.deviceMsPerStep } : null,
+    deviceKernelMsPerFrame: prof ? { batch: prof.batch, ms: prof.deviceMsPerStep, matrixProductsMs: matmulMs, unprofiledFrameMs: at(prof.batch)?.meanMs ?? null } : null,
     frameMsAtBatch1: at(1)?.meanMs ?? null,
     bytesPerFrame: bw ? { batch: bw.batch, bytes: bw.bytesPerStep, floorMsAtCopyBandwidth: floorMs === null ? null : round(floorMs, 1), measuredMs: at(bw.batch)?.meanMs ?? null } : null,
     notes: [
-      `Each frame runs ${prof?.nodesPerStep ?? '?'} kernels (temporal graph once, ${presetLmConfig(args.preset!).dep_q} depformer graphs in sequence, each ending in a download for host sampling); onnxruntime's WebGPU provider spends about ${us ?? '?'} us of host time per dispatch, so about ${dispatchMs ?? '?'} ms per frame goes to dispatching whatever the batch: this, not memory bandwidth, sets the batch-1 frame time (${at(1)?.meanMs ?? '?'} ms against a ${floorMs === null ? '?' : round(((main.weightBytes.temporal + main.weightBytes.depformer) / st.copy.bytesPerSecond) * 1000, 1)} ms weight-read floor).`,
-      `At batch ${bw?.batch ?? '?'} a frame must read ${bw ? (bw.bytesPerStep / 1e9).toFixed(1) : '?'} GB (weights + KV ring), ${floorMs === null ? '?' : round(floorMs, 1)} ms at this run's copy bandwidth; it took ${bw ? at(bw.batch)?.meanMs : '?'} ms (${bw ? Math.round(100 * bw.fraction) : '?'}% of copy bandwidth): onnxruntime's generic WebGPU MatMul reads weights and KV far below bandwidth at these small M (see precisions[].profile).`,
-      'What would reach 32 sessions: replaying the frame without per-kernel host work (graph capture; onnxruntime-node 1.30 does not expose it), far fewer kernels (fused attention over the ring and window, fused QKV+RoPE, the 8 depformer steps with sampling in one graph), and decode-shaped kernels (the KV cache in float16 read at bandwidth, GEMV/MatMulNBits paths); or the CUDA provider (same graphs, cuBLAS/flash kernels, ~5 us launches).',
+      `Each frame executes ${prof?.nodesPerStep ?? '?'} onnxruntime nodes (the temporal graph once, ${presetLmConfig(args.preset!).dep_q} depformer graphs in sequence, each ending in a download for host sampling); at ${us ?? '?'} us of host time per dispatch (measured on a chain of tiny Adds) that is about ${dispatchMs ?? '?'} ms per frame whatever the batch, against ${at(1)?.meanMs ?? '?'} ms measured at batch 1 and a ${round(((main.weightBytes.temporal + main.weightBytes.depformer) / st.copy.bytesPerSecond) * 1000, 1)} ms weight-read floor at this run's copy bandwidth: ${dispatchMs !== null && at(1) && dispatchMs > 0.5 * at(1)!.meanMs ? 'per-kernel dispatch dominates the batch-1 frame' : 'dispatch is not the main cost at batch 1'}.`,
+      `Profiled at batch ${prof?.batch ?? '?'} (WebGPU timestamp queries, which add their own cost): ${prof?.deviceMsPerStep ?? '?'} ms of kernel time per frame, ${matmulMs ?? '?'} ms of it in matrix products, which read ${profBytesGB === null ? '?' : profBytesGB.toFixed(1)} GB (weights + KV cache) per frame: ${matmulMs ? Math.round(((profBytesGB ?? 0) / matmulMs) * 1000) : '?'} GB/s, against ${(st.copy.bytesPerSecond / 2e9).toFixed(0)} GB/s read by the copy probe.`,
+      `At batch ${bw?.batch ?? '?'} a frame must read ${bw ? (bw.bytesPerStep / 1e9).toFixed(1) : '?'} GB (weights + every row's KV ring and window), ${floorMs === null ? '?' : round(floorMs, 1)} ms at this run's copy bandwidth; it took ${bw ? at(bw.batch)?.meanMs : '?'} ms, ${bw ? Math.round(100 * bw.fraction) : '?'}% of copy bandwidth (per-operator times in precisions[].profile).`,
+      'What would reach 32 sessions: replaying a frame without per-kernel host work (graph capture; onnxruntime-node 1.30 does not expose it), far fewer kernels (one fused attention over ring and window, fused QKV + RoPE, the 8 depformer steps with sampling in one graph instead of 8 runs with 8 downloads), and decode-shaped kernels that read weights and the float16 KV cache at bandwidth; or the CUDA provider on the same graphs (few-microsecond launches, cuBLAS).',
     ],
   };
 }

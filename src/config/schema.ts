@@ -15,7 +15,7 @@ export const serverConfigSchema = z
     provider: z.enum(['cpu', 'webgpu', 'cuda']).default('cpu'),
     /** onnxruntime intra-op threads for the inference worker. */
     threads: positiveInt.max(256).default(2),
-    maxSessions: positiveInt.max(1024).default(4),
+    maxSessions: positiveInt.max(1024).default(8),
     tickMs: positiveInt.max(1000).default(80),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     limits: z

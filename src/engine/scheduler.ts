@@ -95,11 +95,23 @@ export class Scheduler {
   }
 
   /**
+   * Opens a session, waiting for the tick in flight when a closed session's
+   * slot is only freed at its end (a client that leaves and one that arrives
+   * in the same 80 ms). False when every slot is really taken.
+   */
+  async openWhenFree(handle: SessionHandle): Promise<boolean> {
+    if (this.open(handle)) return true;
+    if (!this.table.items().some((s) => s.closed)) return false;
+    await this.exclusive(async () => undefined);
+    return this.open(handle);
+  }
+
+  /**
    * Opens a session rebuilt from a snapshot (a resume). Frames pushed while
    * it is being rebuilt wait in its queue; no tick runs meanwhile.
    */
   async openRestored(handle: SessionHandle, snap: PipelineSnapshot): Promise<boolean> {
-    if (!this.open(handle)) return false;
+    if (!(await this.openWhenFree(handle))) return false;
     const state = this.byId.get(handle.id)!;
     state.restoring = true;
     try {

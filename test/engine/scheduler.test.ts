@@ -83,3 +83,18 @@ test('frames beyond the queue bound are dropped oldest first and reported', asyn
   assert.equal(dropped, 2);
   assert.equal(out[0]!.pcm![0], 2);
 });
+
+test('a session closed during a tick frees its slot for one opened right after it', async () => {
+  const p = new RecordingPipeline();
+  const s = new Scheduler(p as unknown as ModelPipeline, 1, { tickMs: 80, maxQueuedFrames: 10 });
+  const out: FrameOutput[] = [];
+  s.open(handle('a', out));
+  s.pushFrame('a', Float32Array.of(1));
+  const ticking = s.tick();
+  await new Promise((r) => setImmediate(r)); // the tick is now inside the pipeline step
+  s.close('a');
+  assert.equal(s.open(handle('b', out)), false, 'the slot is still in use by the tick');
+  assert.equal(await s.openWhenFree(handle('b', out)), true);
+  await ticking;
+  assert.equal(await s.openWhenFree(handle('c', out)), false, 'a really full server still refuses');
+});

@@ -44,9 +44,10 @@ async function main(opts: EngineOptions): Promise<void> {
           },
         };
         if (!resume) {
-          const ok = scheduler.open(handle);
-          if (ok) samplers.set(m.id, sampler);
-          post({ type: 'opened', id: m.id, ok });
+          void scheduler.openWhenFree(handle).then((ok) => {
+            if (ok) samplers.set(m.id, sampler);
+            post({ type: 'opened', id: m.id, ok });
+          });
           break;
         }
         if (resume.model !== modelId) {

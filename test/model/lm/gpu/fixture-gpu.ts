@@ -1,0 +1,23 @@
+import { join } from 'node:path';
+import { SafetensorsFile } from '../../../../src/model/checkpoint/safetensors.js';
+import { SafetensorsWeights } from '../../../../src/model/checkpoint/weights.js';
+import { windowFor } from '../../../../src/model/lm/gpu/cache-book.js';
+import type { Precision } from '../../../../src/model/lm/gpu/precision.js';
+import { ConvertedWeights } from '../../../../src/model/lm/gpu/weights.js';
+import { buildGpuLmGraphs, GpuLmRunner } from '../../../../src/model/lm/gpu-lm-runner.js';
+import { encodeModel } from '../../../../src/model/onnx/serialize.js';
+import { FIXTURE, fixtureLmConfig } from '../../../helpers/fixture.js';
+
+/** The fixture's LM with its caches "on the device" (host tensors on the CPU provider). */
+export async function fixtureGpuRunner(slots: number, precision: Precision = 'fp32'): Promise<GpuLmRunner> {
+  const cfg = fixtureLmConfig();
+  const src = new SafetensorsWeights(SafetensorsFile.open(join(FIXTURE, 'model.safetensors')));
+  const window = windowFor(cfg.context);
+  const g = buildGpuLmGraphs(cfg, src, new ConvertedWeights(precision), window);
+  return GpuLmRunner.create(cfg, {
+    temporal: encodeModel(g.temporal),
+    depformer: g.depformer.map((d) => encodeModel(d)),
+    precision,
+    window,
+  }, slots, { provider: 'cpu', intraOpThreads: 1 });
+}

@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { embeddingIndices, embeddingLayout } from '../../../../src/model/lm/embeddings.js';
+import type { GpuLmRunner } from '../../../../src/model/lm/gpu-lm-runner.js';
+import { lmParity } from '../../../../src/parity/lm-parity.js';
+import { loadReference } from '../../../../src/parity/reference.js';
+import { FIXTURE, fixtureLmConfig } from '../../../helpers/fixture.js';
+import { fixtureGpuRunner } from './fixture-gpu.js';
+
+const ref = loadReference(join(FIXTURE, 'reference.json'));
+
+function tokensAt(seed: number, step: number, streams: number, textCard: number, card: number): number[] {
+  return Array.from({ length: streams }, (_, s) => ((seed * 7919 + step * 104729 + s * 31) >>> 0) % (s === 0 ? textCard : card));
+}
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** One temporal step for `rows` rows, row r fed seed[r]'s token stream at its own step count. */
+async function stepRows(runner: GpuLmRunner, seeds: number[], steps: number[], exec?: Uint8Array): Promise<Float32Array> {
+  const d = runner.dims;
+  const layout = embeddingLayout(d);
+  const idx = new BigInt64Array(seeds.length * d.streams);
+  seeds.forEach((seed, r) => embeddingIndices(layout, tokensAt(seed, steps[r]!, d.streams, d.textCard, d.card), idx, r * d.streams));
+  return (await runner.temporalStep(seeds.length, 1, idx, exec)).textLogits;
+}
+
+test('device-cache runner (float32) matches the reference past the context, through cache folds', async () => {
+  const runner = await fixtureGpuRunner(1);
+  const cfg = fixtureLmConfig();
+  assert.ok(ref.lm.steps > cfg.context + 1, 'the fixture runs past a full ring');
+  const r = await lmParity(runner, cfg.delays, ref.lm);
+  assert.ok(r.maxTextLogitDiff < 1e-4, `text ${r.maxTextLogitDiff}`);
+  assert.ok(r.maxDepformerLogitDiff < 1e-4, `depformer ${r.maxDepformerLogitDiff}`);
+  assert.equal(r.greedyMatched, r.greedyTotal);
+  await runner.release();
+});
+
+test('float16 weights and activations keep the fixture logits within 2e-2', async () => {
+  const runner = await fixtureGpuRunner(1, 'fp16');
+  const r = await lmParity(runner, fixtureLmConfig().delays, ref.lm);
+  assert.ok(r.maxTextLogitDiff < 2e-2, `text ${r.maxTextLogitDiff}`);
+  assert.ok(r.maxDepformerLogitDiff < 2e-2, `depformer ${r.maxDepformerLogitDiff}`);
+  await runner.release();
+});
+
+test('rows at different positions each get what they get alone; skipped rows keep their state', async () => {
+  const starts = [0, 5, 12];
+  const steps = 8;
+  const solo = await fixtureGpuRunner(1);
+  const d = solo.dims;
+  const alone: Float32Array[][] = [];
+  for (let s = 0; s < 3; s++) {
+    solo.resetSlot(0);
+    const outs: Float32Array[] = [];
+    for (let t = 0; t < starts[s]! + steps; t++) {
+      const logits = await stepRows(solo, [s + 2], [t]);
+      if (t >= starts[s]!) outs.push(logits.slice());
+    }
+    alone.push(outs);
+  }
+  await solo.release();
+
+  const runner = await fixtureGpuRunner(3);
+  // Bring each row to its start, one at a time (the others skip: exec = 0).
+  for (let s = 0; s < 3; s++) {
+    const exec = new Uint8Array(3);
+    exec[s] = 1;
+    for (let t = 0; t < starts[s]!; t++) await stepRows(runner, [2, 3, 4], [t, t, t], exec);
+  }
+  for (let i = 0; i < steps; i++) {
+    const logits = await stepRows(runner, [2, 3, 4], starts.map((s) => s + i));
+    for (let s = 0; s < 3; s++) {
+      const row = logits.subarray(s * d.textCard, (s + 1) * d.textCard);
+      assert.ok(maxDiff(row, alone[s]![i]!) < 1e-4, `row ${s} step ${i}: ${maxDiff(row, alone[s]![i]!)}`);
+    }
+  }
+  await runner.release();
+});
+
+test('moveSlot carries a session to another row, caches included', async () => {
+  const solo = await fixtureGpuRunner(1);
+  const d = solo.dims;
+  const want: Float32Array[] = [];
+  for (let t = 0; t < 30; t++) want.push((await stepRows(solo, [7], [t])).slice());
+  await solo.release();
+
+  const runner = await fixtureGpuRunner(2);
+  for (let t = 0; t < 20; t++) await stepRows(runner, [5, 7], [t, t]);
+  runner.moveSlot(1, 0);
+  runner.resetSlot(1);
+  for (let t = 20; t < 30; t++) {
+    const logits = await stepRows(runner, [7, 5], [t, t - 20]);
+    const row = logits.subarray(0, d.textCard);
+    assert.ok(maxDiff(row, want[t]!) < 1e-4, `step ${t}: ${maxDiff(row, want[t]!)}`);
+  }
+  await runner.release();
+});
