@@ -1,3 +1,5 @@
+import type { WeightSource } from '../checkpoint/weights.js';
+import type { GraphBuilder, Value } from '../onnx/graph-builder.js';
 import type { LmDims } from './config.js';
 
 /**
@@ -29,4 +31,16 @@ export function embeddingIndices(layout: EmbeddingLayout, tokens: ArrayLike<numb
     const t = tokens[s]!;
     out[at + s] = BigInt(t < 0 ? layout.zeroRow : layout.offsets[s]! + t);
   }
+}
+
+/** The summed input embeddings [B, T, D] of token rows [B, T, streams] (indices from `embeddingIndices`). */
+export function embedTokens(b: GraphBuilder, src: WeightSource, d: LmDims, tokens: Value): Value {
+  const layout = embeddingLayout(d);
+  const table = new Float32Array(layout.rows * d.dim);
+  table.set(src.get('text_emb.weight', [d.textCard + 1, d.dim]), 0);
+  for (let q = 0; q < d.nQ; q++) {
+    table.set(src.get(`emb.${q}.weight`, [d.card + 1, d.dim]), layout.offsets[q + 1]! * d.dim);
+  }
+  const emb = b.gather(b.weight('emb_table', table, [layout.rows, d.dim]), tokens, 0);
+  return b.reduceSum(emb, [2], false);
 }

@@ -5,7 +5,7 @@ import type { KeySelector } from '../graphs/blocks/attention.js';
 import { linear } from '../graphs/blocks/linear.js';
 import { mobaSelection, type MobaBlockInputs } from '../graphs/blocks/moba-selection.js';
 import { lmDims, type LmConfig } from './config.js';
-import { embeddingLayout } from './embeddings.js';
+import { embedTokens } from './embeddings.js';
 import { normWeights } from './weight-names.js';
 import { applyNorm, transformerLayer } from './transformer-layer.js';
 
@@ -48,14 +48,7 @@ export function buildPrefillGraph(cfg: LmConfig, src: WeightSource, opts: Prefil
       }
     : null;
 
-  const layout = embeddingLayout(d);
-  const table = new Float32Array(layout.rows * d.dim);
-  table.set(src.get('text_emb.weight', [d.textCard + 1, d.dim]), 0);
-  for (let q = 0; q < d.nQ; q++) {
-    table.set(src.get(`emb.${q}.weight`, [d.card + 1, d.dim]), layout.offsets[q + 1]! * d.dim);
-  }
-  const emb = b.gather(b.weight('emb_table', table, [layout.rows, d.dim]), tokens, 0);
-  let x: Value = b.reduceSum(emb, [2], false);
+  let x: Value = embedTokens(b, src, d, tokens);
 
   for (let l = 0; l < d.layers; l++) {
     const pastK = b.input(`past_k_${l}`, 'float32', [1, d.heads, d.dimPerHead, 'P']);

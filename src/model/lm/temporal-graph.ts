@@ -2,7 +2,7 @@ import type { WeightSource } from '../checkpoint/weights.js';
 import { GraphBuilder, type GraphDef, type Value } from '../onnx/graph-builder.js';
 import { linear } from '../graphs/blocks/linear.js';
 import { lmDims, type LmConfig } from './config.js';
-import { embeddingLayout } from './embeddings.js';
+import { embedTokens } from './embeddings.js';
 import { normWeights } from './weight-names.js';
 import { applyNorm, transformerLayer } from './transformer-layer.js';
 
@@ -26,14 +26,7 @@ export function buildTemporalGraph(cfg: LmConfig, src: WeightSource): GraphDef {
   const pastBias = b.input('past_bias', 'float32', ['B', 1, 'T', C]);
   const selfBias = b.input('self_bias', 'float32', [1, 1, 'T', 'T']);
 
-  const layout = embeddingLayout(d);
-  const table = new Float32Array(layout.rows * d.dim);
-  table.set(src.get('text_emb.weight', [d.textCard + 1, d.dim]), 0);
-  for (let q = 0; q < d.nQ; q++) {
-    table.set(src.get(`emb.${q}.weight`, [d.card + 1, d.dim]), layout.offsets[q + 1]! * d.dim);
-  }
-  const emb = b.gather(b.weight('emb_table', table, [layout.rows, d.dim]), tokens, 0);
-  let x: Value = b.reduceSum(emb, [2], false);
+  let x: Value = embedTokens(b, src, d, tokens);
 
   for (let l = 0; l < d.layers; l++) {
     const pastK = b.input(`past_k_${l}`, 'float32', ['B', d.heads, d.dimPerHead, C]);
