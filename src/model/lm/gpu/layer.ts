@@ -1,22 +1,13 @@
 import type { WeightSource } from '../../checkpoint/weights.js';
 import { A, MS_DOMAIN, type DType, type GraphBuilder, type Value } from '../../onnx/graph-builder.js';
 import { activation, type Activation } from '../../graphs/blocks/ffn.js';
+import type { LayerSpec } from '../transformer-layer.js';
 import { normWeights, projection } from '../weight-names.js';
 import { castTo, residualNorm, storedLinear, type Residual } from './ops.js';
 import type { MatrixWeight, StorageWeights } from './weights.js';
 
-export interface GpuLayerSpec {
-  prefix: string;
-  dim: number;
-  heads: number;
-  ffnHidden: number;
-  norm: string;
-  gating: Activation;
-  layerScale: boolean;
-  step: number;
-  steps: number;
-  perStep: boolean;
-}
+/** The same description of a layer as the CPU graphs use. */
+export type GpuLayerSpec = LayerSpec;
 
 /**
  * Attention over the layer's cache for one new token per row. Gets q, k, v
