@@ -13,24 +13,26 @@ export type ServerMessage =
   | { kind: 'control'; action: number }
   | { kind: 'ignored'; reason: string };
 
+import { Kind } from '../../transport/protocol.js';
+
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 export function parseServerMessage(data: Uint8Array): ServerMessage {
   if (data.length === 0) return { kind: 'ignored', reason: 'empty message' };
   const payload = data.subarray(1);
   switch (data[0]) {
-    case 0x00: {
+    case Kind.Handshake: {
       if (payload.length < 8) return { kind: 'handshake', protocolVersion: null, modelVersion: null };
       const v = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
       return { kind: 'handshake', protocolVersion: v.getUint32(0, true), modelVersion: v.getUint32(4, true) };
     }
-    case 0x01:
+    case Kind.Audio:
       return { kind: 'audio', data: payload };
-    case 0x02:
+    case Kind.Text:
       return { kind: 'text', text: utf8.decode(payload) };
-    case 0x03:
+    case Kind.Control:
       return { kind: 'control', action: payload[0] ?? -1 };
-    case 0x04: {
+    case Kind.Metadata: {
       const text = utf8.decode(payload);
       try {
         return { kind: 'metadata', value: JSON.parse(text) as unknown };
@@ -38,11 +40,11 @@ export function parseServerMessage(data: Uint8Array): ServerMessage {
         return { kind: 'metadata', value: text };
       }
     }
-    case 0x05:
+    case Kind.Error:
       return { kind: 'error', message: utf8.decode(payload) };
-    case 0x06:
+    case Kind.Ping:
       return { kind: 'ping' };
-    case 0x07:
+    case Kind.ColoredText:
       return { kind: 'coloredText', color: payload[0] ?? 0, text: utf8.decode(payload.subarray(1)) };
     default:
       return { kind: 'ignored', reason: `unknown message kind 0x${data[0]!.toString(16).padStart(2, '0')}` };

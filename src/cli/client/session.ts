@@ -4,6 +4,7 @@ import { SAMPLE_RATE } from './input-audio.js';
 import { FrameLatency } from './latency.js';
 import { describeClose, parseServerMessage } from './messages.js';
 import { ReplyDecoder } from './reply-audio.js';
+import { audioMessage } from '../../transport/protocol.js';
 
 /** A failure the user should read: refused, closed early, unreachable. */
 export class ClientError extends Error {
@@ -167,10 +168,7 @@ export async function runSession(opts: SessionOptions, input: EncodedInput, onPr
         progress();
         await nextEvent(Math.min(wait, 250));
       }
-      const msg = new Uint8Array(page.bytes.length + 1);
-      msg[0] = 0x01;
-      msg.set(page.bytes, 1);
-      ws.send(msg);
+      ws.send(audioMessage(page.bytes));
       const now = performance.now();
       if (page.rawEnd > 0) firstSentAt ??= now;
       rawSent = Math.max(rawSent, page.rawEnd);
