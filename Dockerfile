@@ -25,6 +25,8 @@ COPY --from=build /out/ /app/
 # the /models volume, never in the image. PARLEY_MODEL=demo builds the built-in
 # random-weight model there on first start; point it at a converted model
 # (parley convert) for real use, e.g. PARLEY_MODEL=/models/moshi.
+# GLIBC_TUNABLES asks for transparent huge pages for large allocations
+# (src/model/runtime/huge-pages.ts says why; measured 4-5x fewer slow ticks).
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8998 \
@@ -32,7 +34,8 @@ ENV NODE_ENV=production \
     PARLEY_MODEL_CACHE_DIR=/models \
     PARLEY_PROVIDER=cpu \
     PARLEY_LOG_LEVEL=info \
-    PARLEY_DRAIN_TIMEOUT_MS=30000
+    PARLEY_DRAIN_TIMEOUT_MS=30000 \
+    GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 VOLUME ["/models"]
 EXPOSE 8998
 USER 10001:10001

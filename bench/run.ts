@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { frameFlops } from '../src/model/flops.js';
 import { resolveModel } from '../src/model/model-store.js';
 import { presetSource } from '../src/model/presets/presets.js';
+import { hugePageState } from '../src/model/runtime/huge-pages.js';
 import { measureCeiling } from './ceiling.js';
 import { createPipeline, timeBatch, type BatchTiming } from './pipeline-bench.js';
 import { benchLoad } from './load-bench.js';
@@ -131,7 +132,7 @@ async function main(): Promise<void> {
     soakMemoryGrowthMB: soak?.memoryGrowthMB ?? null,
     loadReplyLatencyP95Ms: loadP95,
     prefillSpeedup3000: prefillSpeedup,
-    machine: { host: hostname(), cpu: cpus()[0]?.model, cores: cpus().length, memoryGB: round(totalmem() / 2 ** 30, 1), loadAverageAtStart: loadavg() },
+    machine: { host: hostname(), cpu: cpus()[0]?.model, cores: cpus().length, memoryGB: round(totalmem() / 2 ** 30, 1), loadAverageAtStart: loadavg(), hugePages: hugePageState() },
     date: started.toISOString(),
     commit,
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),

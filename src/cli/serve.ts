@@ -3,6 +3,7 @@ import pino from 'pino';
 import { loadConfig } from '../config/load.js';
 import { EngineClient } from '../engine/engine-client.js';
 import { resolveModel } from '../model/model-store.js';
+import { HUGE_PAGES_ENV, hugePageState } from '../model/runtime/huge-pages.js';
 import { SentencePieceTokenizer, loadSentencePieceModel } from '../model/tokenizer/index.js';
 import { createServer } from '../transport/server.js';
 
@@ -11,6 +12,10 @@ const DRAIN_TIMEOUT_MS = Number(process.env['PARLEY_DRAIN_TIMEOUT_MS'] ?? 30_000
 export async function serve(argv: string[]): Promise<void> {
   const config = loadConfig(argv);
   const logger = pino({ level: config.logLevel, base: { service: 'parley' } });
+  const pages = hugePageState();
+  if (pages.kernelMode === 'madvise' && !pages.glibcRequests) {
+    logger.warn({ thp: pages.kernelMode }, `transparent huge pages are not requested: start with ${HUGE_PAGES_ENV} (npm start and the Docker image do) for steadier, faster ticks`);
+  }
   const model = resolveModel(config.model, config.modelCacheDir, (m) => logger.info(m));
   const tokFile = model.manifest.files.tokenizer ? model.path(model.manifest.files.tokenizer) : null;
   const tokenizer = tokFile && existsSync(tokFile)
@@ -18,7 +23,7 @@ export async function serve(argv: string[]): Promise<void> {
       padId: model.lm.existing_text_padding_id, endOfPaddingId: model.lm.existing_text_end_padding_id, textStartId: model.lm.text_card,
     })
     : null;
-  logger.info({ model: model.manifest.name, dir: model.dir, maxSessions: config.maxSessions, provider: config.provider }, 'loading model');
+  logger.info({ model: model.manifest.name, dir: model.dir, maxSessions: config.maxSessions, provider: config.provider, hugePages: pages.active }, 'loading model');
   const engine = await EngineClient.start({
     modelDir: model.dir,
     provider: config.provider,

@@ -5,7 +5,8 @@ import { parseLmConfig, type LmConfig } from './lm/config.js';
 import { mimiLayoutSchema, type MimiLayout } from './mimi/layout.js';
 
 export const MANIFEST_FILE = 'manifest.json';
-export const MANIFEST_VERSION = 1;
+/** Bumped whenever graphs or their inputs change meaning (2: keys cached by row, not transposed). */
+export const MANIFEST_VERSION = 2;
 
 /** A converted model directory's manifest: what the server needs to load it quickly. */
 export const manifestSchema = z.object({
@@ -59,6 +60,10 @@ export function loadModelDir(dir: string): LoadedModel {
   } catch (e) {
     throw new Error(`${dir} is not a converted model directory (${(e as Error).message}); run \`parley convert <checkpoint-dir> ${dir}\``);
   }
+  const version = versionOf(raw);
+  if (version !== null && version !== MANIFEST_VERSION) {
+    throw new Error(`${dir} was converted by another Parley version (model format ${version}; this one reads ${MANIFEST_VERSION}); convert it again with \`parley convert\``);
+  }
   const r = manifestSchema.safeParse(raw);
   if (!r.success) {
     const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
@@ -66,4 +71,18 @@ export function loadModelDir(dir: string): LoadedModel {
   }
   const manifest = r.data;
   return { dir, manifest, lm: parseLmConfig(manifest.lm, file), mimi: manifest.mimi, path: (f) => join(dir, f) };
+}
+
+function versionOf(raw: unknown): number | null {
+  const v = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['version'] : undefined;
+  return typeof v === 'number' ? v : null;
+}
+
+/** Whether `dir` holds a model converted in this version's format. */
+export function isCurrentModelDir(dir: string): boolean {
+  try {
+    return versionOf(JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8'))) === MANIFEST_VERSION;
+  } catch {
+    return false;
+  }
 }

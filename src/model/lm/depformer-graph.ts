@@ -11,7 +11,7 @@ import { transformerLayer } from './transformer-layer.js';
  *
  * Inputs:  hidden [B,D] (temporal output), prev_token [B] int64 (the text token
  *          for k = 0, else audio token k-1; -1 for none), past_bias [B,1,1,Q],
- *          past_k_{l} [B,H,Dh,Q], past_v_{l} [B,H,Q,Dh].
+ *          past_k_{l} [B,H,Q,Dh], past_v_{l} [B,H,Q,Dh].
  * Outputs: logits [B,card], new_k_{l} / new_v_{l} [B,H,1,Dh].
  */
 export function buildDepformerGraph(cfg: LmConfig, src: WeightSource, k: number): GraphDef {
@@ -37,7 +37,7 @@ export function buildDepformerGraph(cfg: LmConfig, src: WeightSource, k: number)
 
   const perStep = cfg.depformer_weights_per_step;
   for (let l = 0; l < d.depLayers; l++) {
-    const pastK = b.input(`past_k_${l}`, 'float32', ['B', d.depHeads, d.depDimPerHead, Q]);
+    const pastK = b.input(`past_k_${l}`, 'float32', ['B', d.depHeads, Q, d.depDimPerHead]);
     const pastV = b.input(`past_v_${l}`, 'float32', ['B', d.depHeads, Q, d.depDimPerHead]);
     const r = transformerLayer(b, src, {
       prefix: `depformer.layers.${l}`, dim: d.depDim, heads: d.depHeads, ffnHidden: d.depFfnHidden,

@@ -93,7 +93,7 @@ export class LmRunner {
       self_bias: f32(causalBias(T, C), [1, 1, T, T]),
     };
     for (let l = 0; l < d.layers; l++) {
-      feeds[`past_k_${l}`] = f32(cache.keyView(l, rows), [rows, d.heads, d.dimPerHead, C]);
+      feeds[`past_k_${l}`] = f32(cache.keyView(l, rows), [rows, d.heads, C, d.dimPerHead]);
       feeds[`past_v_${l}`] = f32(cache.valueView(l, rows), [rows, d.heads, C, d.dimPerHead]);
     }
     const out = await this.temporal.run(feeds);
@@ -134,7 +134,7 @@ export class LmRunner {
       self_bias: f32(causalBias(T, C), [1, 1, T, T]),
     };
     for (let l = 0; l < d.layers; l++) {
-      feeds[`past_k_${l}`] = f32(past.keys(l), [1, d.heads, d.dimPerHead, P]);
+      feeds[`past_k_${l}`] = f32(past.keys(l), [1, d.heads, P, d.dimPerHead]);
       feeds[`past_v_${l}`] = f32(past.values(l), [1, d.heads, P, d.dimPerHead]);
     }
     if (moba) {
@@ -164,7 +164,7 @@ export class LmRunner {
       past_bias: f32(cache.bias(rows, 1), [rows, 1, 1, Q]),
     };
     for (let l = 0; l < d.depLayers; l++) {
-      feeds[`past_k_${l}`] = f32(cache.keyView(l, rows), [rows, d.depHeads, d.depDimPerHead, Q]);
+      feeds[`past_k_${l}`] = f32(cache.keyView(l, rows), [rows, d.depHeads, Q, d.depDimPerHead]);
       feeds[`past_v_${l}`] = f32(cache.valueView(l, rows), [rows, d.depHeads, Q, d.depDimPerHead]);
     }
     const out = await this.depformer[k]!.run(feeds);

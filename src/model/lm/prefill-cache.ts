@@ -6,8 +6,8 @@ import type { KvRing } from '../runtime/kv-ring.js';
 /**
  * The past one prefill pass attends to: columns of a slot's ring cache and
  * the absolute position each holds. A ring that has not wrapped yet holds
- * positions 0..p-1 in its first p columns, and only those are passed (copied,
- * since keys are stored transposed); a full ring is passed whole, without a
+ * positions 0..p-1 in its first p rows, and only those are passed (copied,
+ * since a slot's heads lie C rows apart); a full ring is passed whole, without a
  * copy.
  */
 export interface PrefillPast {
@@ -15,7 +15,7 @@ export interface PrefillPast {
   length: number;
   /** [P] absolute position held by each column, -1 for an empty one. */
   positions: Int32Array;
-  /** [H, Dh, P] keys of a layer. */
+  /** [H, P, Dh] keys of a layer. */
   keys(layer: number): Float32Array;
   /** [H, P, Dh] values of a layer. */
   values(layer: number): Float32Array;
@@ -65,7 +65,7 @@ export function prefillPast(cache: KvRing, slot: number, scratch: PastScratch): 
     keys: (l) => {
       const all = keysOf(l);
       const out = scratch.keys[l]!.subarray(0, H * D * p);
-      for (let row = 0; row < H * D; row++) out.set(all.subarray(row * C, row * C + p), row * p);
+      for (let h = 0; h < H; h++) out.set(all.subarray(h * C * D, h * C * D + p * D), h * p * D);
       return out;
     },
     values: (l) => {
@@ -112,10 +112,7 @@ export function writeSlot(cache: KvRing, slot: number, T: number, newK: (layer: 
       for (let t = first; t < T; t++) {
         const src = (h * T + t) * D;
         V.set(v.subarray(src, src + D), head + ((p + t) % C) * D);
-      }
-      for (let d = 0; d < D; d++) {
-        const row = head + d * C;
-        for (let t = first; t < T; t++) K[row + ((p + t) % C)] = k[(h * T + t) * D + d]!;
+        K.set(k.subarray(src, src + D), head + ((p + t) % C) * D);
       }
     }
   }

@@ -27,7 +27,7 @@ export interface PrefillGraphOptions {
  *
  * Inputs:  tokens [1,T,S] int64, rope_cos / rope_sin [1,1,T,Dh/2,1],
  *          past_bias [1,1,T,P], self_bias [1,1,T,T],
- *          past_k_{l} [1,H,Dh,P], past_v_{l} [1,H,P,Dh],
+ *          past_k_{l} [1,H,P,Dh], past_v_{l} [1,H,P,Dh],
  *          with MoBA: moba_past_block [1,P], moba_new_block [1,T], moba_top_k [1] (int64).
  * Outputs: hidden [1,1,D], text_logits [1,1,text_card] (last frame),
  *          new_k_{l} / new_v_{l} [1,H,T,Dh].
@@ -51,7 +51,7 @@ export function buildPrefillGraph(cfg: LmConfig, src: WeightSource, opts: Prefil
   let x: Value = embedTokens(b, src, d, tokens);
 
   for (let l = 0; l < d.layers; l++) {
-    const pastK = b.input(`past_k_${l}`, 'float32', [1, d.heads, d.dimPerHead, 'P']);
+    const pastK = b.input(`past_k_${l}`, 'float32', [1, d.heads, 'P', d.dimPerHead]);
     const pastV = b.input(`past_v_${l}`, 'float32', [1, d.heads, 'P', d.dimPerHead]);
     const select: KeySelector | undefined = blocks
       ? (q, newK) => mobaSelection(b, { blocks, pastK, q, newK })

@@ -12,7 +12,7 @@ import { applyNorm, transformerLayer } from './transformer-layer.js';
  *
  * Inputs:  tokens [B,T,S] int64 (embedding-table rows, see embeddings.ts),
  *          rope_cos / rope_sin [B,1,T,Dh/2,1], past_bias [B,1,T,C], self_bias [1,1,T,T],
- *          past_k_{l} [B,H,Dh,C], past_v_{l} [B,H,C,Dh] for each layer.
+ *          past_k_{l} [B,H,C,Dh], past_v_{l} [B,H,C,Dh] for each layer.
  * Outputs: hidden [B,T,D] (after out_norm, the depformer's input),
  *          text_logits [B,T,text_card], new_k_{l} / new_v_{l} [B,H,T,Dh].
  */
@@ -29,7 +29,7 @@ export function buildTemporalGraph(cfg: LmConfig, src: WeightSource): GraphDef {
   let x: Value = embedTokens(b, src, d, tokens);
 
   for (let l = 0; l < d.layers; l++) {
-    const pastK = b.input(`past_k_${l}`, 'float32', ['B', d.heads, d.dimPerHead, C]);
+    const pastK = b.input(`past_k_${l}`, 'float32', ['B', d.heads, C, d.dimPerHead]);
     const pastV = b.input(`past_v_${l}`, 'float32', ['B', d.heads, C, d.dimPerHead]);
     const r = transformerLayer(b, src, {
       prefix: `transformer.layers.${l}`, dim: d.dim, heads: d.heads, ffnHidden: d.ffnHidden,

@@ -93,7 +93,7 @@ class StreamingGraph {
           feeds[IO.ropeSin] = f32(rope.sin, [rows, 1, T, t.dimPerHead / 2, 1]);
         }
         for (let l = 0; l < t.layers; l++) {
-          feeds[IO.pastK(l)] = f32(ring.keyView(l, rows), [rows, t.heads, t.dimPerHead, C]);
+          feeds[IO.pastK(l)] = f32(ring.keyView(l, rows), [rows, t.heads, C, t.dimPerHead]);
           feeds[IO.pastV(l)] = f32(ring.valueView(l, rows), [rows, t.heads, C, t.dimPerHead]);
         }
       }

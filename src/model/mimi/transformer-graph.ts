@@ -73,7 +73,7 @@ export function transformerGraph(b: GraphBuilder, w: WeightSource, cfg: MimiConf
   }
   for (let l = 0; l < t.num_layers; l++) {
     const p = `${prefix}.transformer.layers.${l}`;
-    const pastK = b.input(IO.pastK(l), 'float32', ['batch', H, Dh, C]);
+    const pastK = b.input(IO.pastK(l), 'float32', ['batch', H, C, Dh]);
     const pastV = b.input(IO.pastV(l), 'float32', ['batch', H, C, Dh]);
     const a = attention(b, {
       name: `${p}.self_attn`,

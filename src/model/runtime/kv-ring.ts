@@ -3,8 +3,8 @@
  * arrays per layer, owned by JavaScript so that graphs read them as inputs
  * without copies (onnxruntime-node cannot write outputs in place).
  *
- * Keys are stored transposed ([slot, H, Dh, C]) so that q·Kᵀ is a plain
- * MatMul; values are [slot, H, C, Dh]. Keys are stored already rotated at
+ * Keys and values are both [slot, H, C, Dh], one row per position (see
+ * AttentionPast for why keys are not stored transposed). Keys are stored already rotated at
  * their absolute positions, so slot order does not matter to attention and a
  * ring works: position p lives in slot p % C. A batch is always the first n
  * slots, so a batch's cache is a prefix view of each array.
@@ -89,7 +89,7 @@ export class KvRing {
           const c = (p + t) % C;
           const src = ((r * H + h) * T + t) * D;
           V.set(newV.subarray(src, src + D), headBase + c * D);
-          for (let d = 0; d < D; d++) K[headBase + d * C + c] = newK[src + d]!;
+          K.set(newK.subarray(src, src + D), headBase + c * D);
         }
       }
     }

@@ -42,7 +42,7 @@ function referenceSelection(
   H: number, T: number, P: number, Dh: number,
 ): Float32Array {
   const keyBlock = [...pastBlock, ...newBlock];
-  const key = (h: number, j: number, d: number) => (j < P ? pastK[(h * Dh + d) * P + j]! : newK[(h * T + j - P) * Dh + d]!);
+  const key = (h: number, j: number, d: number) => (j < P ? pastK[(h * P + j) * Dh + d]! : newK[(h * T + j - P) * Dh + d]!);
   const out = new Float32Array(H * T * (P + T));
   for (let h = 0; h < H; h++) {
     const sums = new Map<number, { sum: number[]; n: number }>();
@@ -68,7 +68,7 @@ test('the MoBA selection graph block matches a plain implementation (own block k
   const H = 2, T = 6, P = 10, Dh = 4;
   const b = new GraphBuilder('moba_test');
   const q = b.input('q', 'float32', [1, H, T, Dh]);
-  const pastK = b.input('past_k', 'float32', [1, H, Dh, P]);
+  const pastK = b.input('past_k', 'float32', [1, H, P, Dh]);
   const newK = b.input('new_k', 'float32', [1, H, T, Dh]);
   const blocks = {
     pastBlock: b.input('past_block', 'int64', [1, P]),
@@ -88,7 +88,7 @@ test('the MoBA selection graph block matches a plain implementation (own block k
   const newBlock = [3, 3, 4, 4, 4, 5];
   for (const topK of [1, 2, 3, 4, 9]) {
     const out = await session.run({
-      q: f32(data.q, [1, H, T, Dh]), past_k: f32(data.pastK, [1, H, Dh, P]), new_k: f32(data.newK, [1, H, T, Dh]),
+      q: f32(data.q, [1, H, T, Dh]), past_k: f32(data.pastK, [1, H, P, Dh]), new_k: f32(data.newK, [1, H, T, Dh]),
       past_block: i64(BigInt64Array.from(pastBlock.map(BigInt)), [1, P]),
       new_block: i64(BigInt64Array.from(newBlock.map(BigInt)), [1, T]),
       top_k: i64(BigInt64Array.of(BigInt(topK)), [1]),

@@ -10,7 +10,12 @@ import { applyRope } from './rope.js';
  * them: one softmax over the joined scores, two weighted sums added.
  */
 export interface AttentionPast {
-  /** [B, H, Dh, C] keys, rotated at their absolute positions, stored transposed. */
+  /**
+   * [B, H, C, Dh] keys, rotated at their absolute positions. Stored like the
+   * values, one row per position: the scores are computed as K·qᵀ, where
+   * onnxruntime's CPU MatMul streams the cache rows in place (measured 3.5x
+   * faster than q·Kᵀ over a transposed cache, which packs the whole cache).
+   */
   k: Value;
   /** [B, H, C, Dh] values. */
   v: Value;
@@ -88,7 +93,7 @@ export function attention(b: GraphBuilder, a: AttentionArgs): AttentionResult {
   if (a.selfBias) selfScores = b.add(selfScores, a.selfBias);
   let out: Value;
   if (a.past) {
-    let pastScores = b.add(b.matmul(qs, a.past.k), a.past.bias);
+    let pastScores = b.add(rowScores(b, a.past.k, qs), a.past.bias);
     const selection = a.past.select?.(qs, k);
     if (selection) {
       pastScores = b.add(pastScores, selection.past);
@@ -109,16 +114,21 @@ export function attention(b: GraphBuilder, a: AttentionArgs): AttentionResult {
 /** Scores over [past keys, new keys] in one MatMul; returns [B, H, T, Dh]. */
 function joinedKeysAttention(b: GraphBuilder, q: Value, k: Value, v: Value, past: AttentionPast, selfBias: Value | null): Value {
   if (!selfBias) throw new Error('joined-keys attention needs a self bias');
-  const keys = b.concat([past.k, b.transpose(k, [0, 1, 3, 2])], -1); // [B, H, Dh, C + T]
+  const keys = b.concat([past.k, k], 2); // [B, H, C + T, Dh]
   const values = b.concat([past.v, v], 2); // [B, H, C + T, Dh]
   // The self bias [1, 1, T, T] broadcasts over the batch; Concat needs it spelled out.
   const batchDims = b.slice(b.op1('Shape', [past.bias]), [0], [3], [0]);
   const selfCols = b.slice(b.op1('Shape', [selfBias]), [3], [4], [0]);
   const fullSelf = b.op1('Expand', [selfBias, b.concat([batchDims, selfCols], 0)]);
-  let scores = b.add(b.matmul(q, keys), b.concat([past.bias, fullSelf], -1));
+  let scores = b.add(rowScores(b, keys, q), b.concat([past.bias, fullSelf], -1));
   const selection = past.select?.(q, k);
   if (selection) scores = b.add(scores, b.concat([selection.past, selection.self], -1));
   return b.matmul(b.softmax(scores, -1), values);
+}
+
+/** [B, H, T, C] scores of queries [B, H, T, Dh] over keys stored by row [B, H, C, Dh]. */
+function rowScores(b: GraphBuilder, keys: Value, q: Value): Value {
+  return b.transpose(b.matmul(keys, b.transpose(q, [0, 1, 3, 2])), [0, 1, 3, 2]);
 }
 
 /** Splits the last axis of x at a run-time index `at` (a 1-element int64 tensor). */

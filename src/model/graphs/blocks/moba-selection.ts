@@ -27,7 +27,7 @@ export interface MobaBlockInputs {
 
 export interface MobaSelectionArgs {
   blocks: MobaBlockInputs;
-  /** [B, H, Dh, P] past keys (transposed, as the cache stores them). */
+  /** [B, H, P, Dh] past keys, as the cache stores them. */
   pastK: Value;
   /** [B, H, T, Dh] queries. */
   q: Value;
@@ -69,13 +69,18 @@ function oneHot(b: GraphBuilder, blockOf: Value, ids: Value): Value {
   return b.cast(b.op1('Equal', [b.unsqueeze(blockOf, [-1]), ids]), 'float32');
 }
 
-/** [B, H, Dh, NB]: mean key of each block over the keys of the pass (past and new). */
+/**
+ * [B, H, Dh, NB]: mean key of each block over the keys of the pass (past and
+ * new). Past and new keys are joined first: a MatMul over an empty past
+ * (the first pass) would sum over nothing, and onnxruntime leaves such an
+ * output unwritten.
+ */
 function blockMeans(b: GraphBuilder, pastK: Value, newK: Value, pastMember: Value, newMember: Value, count: Value): Value {
-  const sums = b.add(
-    b.matmul(pastK, pastMember),
-    b.matmul(b.transpose(newK, [0, 1, 3, 2]), newMember),
-  );
-  return b.div(sums, b.op1('Max', [count, b.constF32(1)]));
+  const keys = b.concat([pastK, newK], 2); // [B, H, P + T, Dh]
+  const members = b.transpose(b.concat([pastMember, newMember], 2), [0, 1, 3, 2]); // [B, 1, NB, P + T]
+  const sums = b.matmul(members, keys); // [B, H, NB, Dh]
+  const counts = b.transpose(b.op1('Max', [count, b.constF32(1)]), [0, 1, 3, 2]); // [B, 1, NB, 1]
+  return b.transpose(b.div(sums, counts), [0, 1, 3, 2]);
 }
 
 /**
