@@ -69,9 +69,13 @@ export function streamingConv1d(b: GraphBuilder, st: StreamStates, w: WeightSour
     x = b.concat([prev, x], 2);
     st.output(spec.name, b.slice(x, [T], [T + history], [2]));
   }
-  const weight = b.weight(`${spec.name}.weight`, convWeight(w, spec.name, [outCh, inCh / groups, kernel]), [outCh, inCh / groups, kernel]);
+  const wData = convWeight(w, spec.name, [outCh, inCh / groups, kernel]);
+  const bias = spec.bias ? w.get(`${spec.name}.bias`, [outCh]) : null;
+  const outT = T / stride;
+  if (groups === 1 && outT <= GEMM_MAX_STEPS) return { x: convAsMatMul(b, spec, x, wData, bias, outT), T: outT };
+  const weight = b.weight(`${spec.name}.weight`, wData, [outCh, inCh / groups, kernel]);
   const inputs = [x, weight];
-  if (spec.bias) inputs.push(b.weight(`${spec.name}.bias`, w.get(`${spec.name}.bias`, [outCh]), [outCh]));
+  if (bias) inputs.push(b.weight(`${spec.name}.bias`, bias, [outCh]));
   const y = b.op1('Conv', inputs, {
     kernel_shape: A.ints([kernel]),
     strides: A.ints([stride]),
@@ -79,7 +83,30 @@ export function streamingConv1d(b: GraphBuilder, st: StreamStates, w: WeightSour
     group: A.i(groups),
     pads: A.ints([0, 0]),
   });
-  return { x: y, T: T / stride };
+  return { x: y, T: outT };
+}
+
+/**
+ * Convolutions with few output steps per frame are weight-bound: onnxruntime's
+ * Conv runs one GEMM per batch row, reading the weight once per session (33 MB
+ * for Mimi's largest). Written as one MatMul over [rows x steps, Cin*K] patches
+ * against a constant (prepacked) weight, it is read once per tick.
+ */
+const GEMM_MAX_STEPS = 16;
+
+/** Conv1d (groups 1, no padding) of x [B, Cin, Tin] as patches x weight: [B, Cout, outT]. */
+function convAsMatMul(b: GraphBuilder, spec: ConvSpec, x: Value, weight: Float32Array, bias: Float32Array | null, outT: number): Value {
+  const { inCh, outCh, kernel: K, stride: S, dilation: d } = spec;
+  const span = (K - 1) * d + 1;
+  // One slice per output step: [B, Cin, K] each, stacked to [B, outT, Cin, K].
+  const patches = Array.from({ length: outT }, (_, t) => b.unsqueeze(b.slice(x, [t * S], [t * S + span], [2], [d]), [1]));
+  const rows = b.reshape(patches.length === 1 ? patches[0]! : b.concat(patches, 1), [0, 0, inCh * K]);
+  // [Cout, Cin, K] -> [Cin*K, Cout]
+  const wT = new Float32Array(weight.length);
+  for (let o = 0; o < outCh; o++) for (let i = 0; i < inCh * K; i++) wT[i * outCh + o] = weight[o * inCh * K + i]!;
+  let y = b.matmul(rows, b.weight(`${spec.name}.weight_t`, wT, [inCh * K, outCh])); // [B, outT, Cout]
+  if (bias) y = b.add(y, b.weight(`${spec.name}.bias`, bias, [outCh]));
+  return b.transpose(y, [0, 2, 1]);
 }
 
 export function streamingConvTr1d(b: GraphBuilder, st: StreamStates, w: WeightSource, spec: ConvTrSpec, input: Timed): Timed {
@@ -88,23 +115,52 @@ export function streamingConvTr1d(b: GraphBuilder, st: StreamStates, w: WeightSo
   const tail = K - S;
   const outT = T * S;
   if (tail > outT) throw new Error(`${spec.name}: kernel ${K} overlaps more than one chunk of ${outT} steps`);
-  const weight = b.weight(`${spec.name}.weight`, convWeight(w, spec.name, [inCh, outCh / groups, K]), [inCh, outCh / groups, K]);
+  const wData = convWeight(w, spec.name, [inCh, outCh / groups, K]);
   const bias = spec.bias ? w.get(`${spec.name}.bias`, [outCh]) : null;
-  const inputs = [input.x, weight];
-  if (bias) inputs.push(b.weight(`${spec.name}.bias`, bias, [outCh]));
-  const y = b.op1('ConvTranspose', inputs, {
-    kernel_shape: A.ints([K]),
-    strides: A.ints([S]),
-    group: A.i(groups),
-    pads: A.ints([0, 0]),
-  });
+  const biasCol = bias ? b.weight(`${spec.name}.bias_col`, bias, [outCh, 1]) : null;
+  let y: Value;
+  if (groups === 1 && K % S === 0) {
+    y = convTrAsMatMul(b, spec, input.x, wData);
+    if (biasCol) y = b.add(y, biasCol);
+  } else {
+    const inputs = [input.x, b.weight(`${spec.name}.weight`, wData, [inCh, outCh / groups, K])];
+    if (bias) inputs.push(b.weight(`${spec.name}.bias`, bias, [outCh]));
+    y = b.op1('ConvTranspose', inputs, {
+      kernel_shape: A.ints([K]),
+      strides: A.ints([S]),
+      group: A.i(groups),
+      pads: A.ints([0, 0]),
+    });
+  }
   if (tail <= 0) return { x: y, T: outT };
   const partial = st.input(spec.name, [outCh, tail], 0);
   const head = b.add(b.slice(y, [0], [tail], [2]), partial);
   const out = outT > tail ? b.concat([head, b.slice(y, [tail], [outT], [2])], 2) : head;
   let next = b.slice(y, [outT], [outT + tail], [2]);
   // The carried part excludes the bias, which the next chunk's output already has.
-  if (bias) next = b.sub(next, b.weight(`${spec.name}.bias_col`, bias, [outCh, 1]));
+  if (biasCol) next = b.sub(next, biasCol);
   st.output(spec.name, next);
   return { x: out, T: outT };
+}
+
+/**
+ * ConvTranspose1d (groups 1, kernel a multiple m of the stride) of x
+ * [B, Cin, T] as one MatMul against the constant weight (read once per tick,
+ * as for convAsMatMul) and an overlap-add of m shifted S-step blocks:
+ * [B, Cout, (T + m - 1) * S], what ConvTranspose with no padding and no
+ * bias returns.
+ */
+function convTrAsMatMul(b: GraphBuilder, spec: ConvTrSpec, x: Value, weight: Float32Array): Value {
+  const { inCh, outCh, kernel: K, stride: S } = spec;
+  const m = K / S;
+  const cols = b.matmul(b.transpose(x, [0, 2, 1]), b.weight(`${spec.name}.weight`, weight, [inCh, outCh * K])); // [B, T, Cout*K]
+  const blocks = b.reshape(cols, [0, 0, outCh, K]); // [B, T, Cout, K]
+  // Block j of the output is the sum over shifts s of input step j - s's taps s*S .. (s+1)*S.
+  let sum: Value | null = null;
+  for (let shift = 0; shift < m; shift++) {
+    const part = m === 1 ? blocks : b.slice(blocks, [shift * S], [(shift + 1) * S], [3]);
+    const padded = m === 1 ? part : b.op1('Pad', [part, b.constI64([0, shift, 0, 0, 0, m - 1 - shift, 0, 0])]);
+    sum = sum ? b.add(sum, padded) : padded;
+  }
+  return b.reshape(b.transpose(sum!, [0, 2, 1, 3]), [0, outCh, -1]); // [B, Cout, (T + m - 1) * S]
 }

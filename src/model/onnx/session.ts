@@ -75,9 +75,7 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
     // Each session has its own thread pool; spinning pools steal the cores
     // from the next graph of the same tick (measured: 5x slower with 2 threads).
     extra: {
-      session: process.env['PARLEY_SPIN'] === '1'
-        ? { intra_op: { allow_spinning: '1' }, inter_op: { allow_spinning: '0' }, force_spinning_stop: '1' }
-        : { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } },
+      session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } },
       // Read by the WebGPU provider from the session's config (not a binding option in onnxruntime-node 1.30).
       ...(w?.maxNumPendingDispatches ? { ep: { webgpuexecutionprovider: { maxNumPendingDispatches: String(w.maxNumPendingDispatches) } } } : {}),
     },
