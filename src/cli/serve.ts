@@ -27,6 +27,7 @@ export async function serve(argv: string[]): Promise<void> {
   const engine = await EngineClient.start({
     modelDir: model.dir,
     provider: config.provider,
+    lmCaches: config.lmCaches,
     threads: config.threads,
     maxSessions: config.maxSessions,
     tickMs: config.tickMs,
@@ -35,7 +36,7 @@ export async function serve(argv: string[]): Promise<void> {
   });
   const server = await createServer({ config, engine, tokenizer, logger, modelName: model.manifest.name });
   await server.app.listen({ host: config.host, port: config.port });
-  logger.info({ url: `ws://${config.host}:${config.port}/api/chat` }, 'parley is ready');
+  logger.info({ url: `ws://${config.host}:${config.port}/api/chat`, lmCaches: engine.info?.lmCaches }, 'parley is ready');
 
   let stopping = false;
   const stop = async (signal: string) => {

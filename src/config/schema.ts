@@ -13,6 +13,12 @@ export const serverConfigSchema = z
     /** Where built-in presets are built on first use. */
     modelCacheDir: z.string().min(1).default('models'),
     provider: z.enum(['cpu', 'webgpu', 'cuda']).default('cpu'),
+    /**
+     * Where the LM's KV caches live: 'device' keeps them on the GPU (needs a
+     * model converted with --precision), 'host' in process memory, 'auto'
+     * picks device for a GPU provider when the model has device graphs.
+     */
+    lmCaches: z.enum(['auto', 'host', 'device']).default('auto'),
     /** onnxruntime intra-op threads for the inference worker. */
     threads: positiveInt.max(256).default(2),
     maxSessions: positiveInt.max(1024).default(8),

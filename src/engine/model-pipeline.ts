@@ -1,4 +1,4 @@
-import type { LmRunner } from '../model/lm/lm-runner.js';
+import type { LmStepper } from '../model/lm/lm-stepper.js';
 import { embeddingIndices, embeddingLayout, type EmbeddingLayout } from '../model/lm/embeddings.js';
 import type { Codec, CodecState } from './codec.js';
 import { DelayedTokens } from './delayed-tokens.js';
@@ -54,7 +54,7 @@ export class ModelPipeline {
   private readonly history: Int32Array;
   private readonly historyLen: Int32Array;
 
-  constructor(readonly lm: LmRunner, readonly codec: Codec, readonly slots: number, readonly maxSteps = 4500) {
+  constructor(readonly lm: LmStepper, readonly codec: Codec, readonly slots: number, readonly maxSteps = 4500) {
     const d = lm.dims;
     this.history = new Int32Array(slots * maxSteps * d.streams);
     this.historyLen = new Int32Array(slots);

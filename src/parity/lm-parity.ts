@@ -1,6 +1,6 @@
 import { DelayedTokens } from '../engine/delayed-tokens.js';
 import { embeddingIndices, embeddingLayout } from '../model/lm/embeddings.js';
-import type { LmRunner } from '../model/lm/lm-runner.js';
+import type { LmStepper as FullStepper } from '../model/lm/lm-stepper.js';
 import type { Reference } from './reference.js';
 
 export interface LmParityResult {
@@ -24,7 +24,7 @@ function argmax(a: Float32Array, off: number, n: number): number {
  * compare logits, then free-running greedy to compare outputs.
  */
 /** What the comparison needs of a runner (LmRunner, or GpuLmRunner with its caches on the device). */
-export type LmStepper = Pick<LmRunner, 'dims' | 'resetSlot' | 'temporalStep' | 'beginDepformer' | 'depformerStep'>;
+export type LmStepper = Pick<FullStepper, 'dims' | 'resetSlot' | 'temporalStep' | 'beginDepformer' | 'depformerStep'>;
 
 export async function lmParity(runner: LmStepper, delays: number[], ref: Reference['lm']): Promise<LmParityResult> {
   const d = runner.dims;

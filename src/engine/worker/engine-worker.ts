@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModelDir } from '../../model/manifest.js';
-import { LmRunner } from '../../model/lm/lm-runner.js';
+import { createLmStepper } from '../../model/lm/lm-stepper.js';
+import { WEBGPU_SERVING, type SessionOptions } from '../../model/onnx/session.js';
 import { MimiRunner } from '../../model/mimi/mimi-runner.js';
 import { ModelPipeline } from '../model-pipeline.js';
 import { Scheduler, type FrameOutput } from '../scheduler.js';
@@ -16,11 +17,8 @@ const post = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMes
 
 async function main(opts: EngineOptions): Promise<void> {
   const model = loadModelDir(opts.modelDir);
-  const sessionOpts = { provider: opts.provider, intraOpThreads: opts.threads };
-  const lm = await LmRunner.create(model.lm, {
-    temporal: model.path(model.manifest.files.temporal),
-    depformer: model.manifest.files.depformer.map((f) => model.path(f)),
-  }, opts.maxSessions, sessionOpts);
+  const sessionOpts: SessionOptions = { provider: opts.provider, intraOpThreads: opts.threads, ...(opts.provider === 'webgpu' ? { webgpu: WEBGPU_SERVING } : {}) };
+  const { stepper: lm, caches } = await createLmStepper(model, opts.maxSessions, sessionOpts, opts.lmCaches);
   const codec = await MimiRunner.create({ encoder: model.path(model.manifest.files.mimiEncoder), decoder: model.path(model.manifest.files.mimiDecoder) }, model.mimi, opts.maxSessions, sessionOpts);
   const pipeline = new ModelPipeline(lm, codec, opts.maxSessions, opts.maxSessionSteps);
   const modelId = `${model.manifest.name}@${model.manifest.createdAt}`;
@@ -107,6 +105,7 @@ async function main(opts: EngineOptions): Promise<void> {
       sampleRate: model.mimi.sampleRate,
       bytesPerSession: lm.bytesPerSlot + codec.bytesPerSlot,
       textCard: model.lm.text_card,
+      lmCaches: caches,
     },
   });
 }

@@ -1,3 +1,4 @@
+import type { LmCaches } from '../../model/lm/lm-stepper.js';
 import type { SamplingParams } from '../sampling/sampling-params.js';
 import type { TickStats } from '../scheduler.js';
 import type { EngineSnapshot } from '../snapshot.js';
@@ -14,6 +15,8 @@ export interface EngineOptions {
   maxQueuedFrames: number;
   /** Steps a session may take (Moshi stops at 4500); also the token history kept for resumes. */
   maxSessionSteps: number;
+  /** Where the LM's KV caches live (see model/lm/lm-stepper.ts); default auto. */
+  lmCaches?: LmCaches;
 }
 
 export type ToWorker =
@@ -34,6 +37,8 @@ export interface EngineInfo {
   sampleRate: number;
   bytesPerSession: number;
   textCard: number;
+  /** Where the LM's KV caches ended up. */
+  lmCaches: 'host' | 'device';
 }
 
 export type FromWorker =

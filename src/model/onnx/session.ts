@@ -32,6 +32,9 @@ export interface WebGpuOptions {
 
 export const defaultSessionOptions: SessionOptions = { provider: 'cpu', intraOpThreads: 1 };
 
+/** The WebGPU settings the server runs with (what docs/gpu.md measured best: buffers reused, no API validation). */
+export const WEBGPU_SERVING: WebGpuOptions = { storageBufferCacheMode: 'simple', validationMode: 'disabled' };
+
 /** Per-session additions for device-resident state (see lm/gpu/). */
 export interface SessionExtras {
   /**
