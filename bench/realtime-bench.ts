@@ -59,7 +59,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     if (warm()) ticks.push(s);
   });
   engine.on('dropped', (_id, n) => (dropped += n));
-  const lag = monitorEventLoopDelay({ resolution: 5 });
+  const lag = monitorEventLoopDelay({ resolution: 10 });
   const latencies: number[] = [];
   let framesIn = 0;
   let framesOut = 0;
@@ -147,4 +147,17 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     rssPeakMB: round(Math.max(rssPeak, rssEnd), 1),
     memoryGrowthMB: round(rssEnd - rssStart, 1),
   };
+}
+
+/** runRealtime in a fresh child process (same node flags and environment). */
+export async function runRealtimeIsolated(o: RealtimeOptions): Promise<RealtimeResult> {
+  const { execFile } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const child = fileURLToPath(new URL('./realtime-child.js', import.meta.url));
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [...process.execArgv, child, JSON.stringify(o)], { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`real-time run failed: ${err.message}\n${stderr}`));
+      resolve(JSON.parse(stdout) as RealtimeResult);
+    });
+  });
 }

@@ -13,7 +13,7 @@ import { measureCeiling } from './ceiling.js';
 import { createPipeline, timeBatch, type BatchTiming } from './pipeline-bench.js';
 import { benchLoad } from './load-bench.js';
 import { benchMobaDivergence, benchPrefillSpeed, createPrefillBenchRunner, type MobaDivergence, type PrefillSpeed } from './prefill.js';
-import { runRealtime, type RealtimeResult } from './realtime-bench.js';
+import { runRealtimeIsolated, type RealtimeResult } from './realtime-bench.js';
 import { round } from './stats.js';
 
 const TICK_MS = 80;
@@ -56,7 +56,10 @@ async function main(): Promise<void> {
     batched.push(await timeBatch(pipe, model, b, Number(args.ticks)));
     log(`  p50 ${batched.at(-1)!.tickP50Ms} ms, p99 ${batched.at(-1)!.tickP99Ms} ms`);
   }
-  const bytesPerSession = pipe.lm.bytesPerSlot + pipe.codec.bytesPerSlot;
+  const kvBytesPerSession = pipe.lm.bytesPerSlot;
+  const codecBytesPerSession = pipe.codec.bytesPerSlot;
+  const bytesPerSession = kvBytesPerSession + codecBytesPerSession;
+  await pipe.lm.release();
   const one = batched.find((t) => t.batch === 1)!;
   const at16 = batched.find((t) => t.batch === 16) ?? batched.at(-1)!;
   const lmBatchSpeedupAt16 = round((at16.batch / at16.lmP50Ms) / (1 / one.lmP50Ms));
@@ -68,7 +71,7 @@ async function main(): Promise<void> {
   const fits = (r: RealtimeResult) => r.tickP99Ms <= TICK_MS && r.lateFrames === 0 && r.droppedFrames === 0;
   const realtimeRun = async (sessions: number): Promise<RealtimeResult> => {
     log(`real-time run: ${sessions} sessions for ${args['realtime-seconds']} s`);
-    const r = await runRealtime({ modelDir: model.dir, sessions, seconds: Number(args['realtime-seconds']), threads, churn: null, warmupSeconds: 5 });
+    const r = await runRealtimeIsolated({ modelDir: model.dir, sessions, seconds: Number(args['realtime-seconds']), threads, churn: null, warmupSeconds: 5 });
     log(`  tick p50 ${r.tickP50Ms} ms, p99 ${r.tickP99Ms} ms, late ${r.lateFrames}, dropped ${r.droppedFrames}, lag p99 ${r.eventLoopLagP99Ms} ms`);
     return r;
   };
@@ -99,7 +102,7 @@ async function main(): Promise<void> {
   let soak: RealtimeResult | null = null;
   if (!args['skip-soak'] && sustainedSessions > 0) {
     log(`soak: ${sustainedSessions} sessions joining and leaving for ${args['soak-seconds']} s`);
-    soak = await runRealtime({
+    soak = await runRealtimeIsolated({
       modelDir: model.dir, sessions: sustainedSessions, seconds: Number(args['soak-seconds']), threads,
       churn: { minSeconds: 10, maxSeconds: 40 }, warmupSeconds: 60,
     });
@@ -160,8 +163,8 @@ async function main(): Promise<void> {
     },
     memory: {
       bytesPerSession,
-      kvCacheBytesPerSession: pipe.lm.bytesPerSlot,
-      codecStateBytesPerSession: pipe.codec.bytesPerSlot,
+      kvCacheBytesPerSession: kvBytesPerSession,
+      codecStateBytesPerSession: codecBytesPerSession,
       peakRssMB: round(process.resourceUsage().maxRSS / 1024, 1),
     },
     batched,
