@@ -51,6 +51,9 @@ async function main(): Promise<void> {
   const maxB = Math.max(...sizes);
   const pipe = await createPipeline(model, maxB, opts);
   const batched: BatchTiming[] = [];
+  // A throwaway pass first: the first ticks after loading fault in weights and
+  // buffers (a run measured batch 1 slower than batch 2 without it).
+  await timeBatch(pipe, model, Math.min(...sizes), 10);
   for (const b of sizes) {
     log(`timing batch ${b}`);
     batched.push(await timeBatch(pipe, model, b, Number(args.ticks)));
