@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EngineClient, type EngineFrame } from '../../src/engine/engine-client.js';
+import { EngineClient } from '../../src/engine/engine-client.js';
 import type { EngineOptions } from '../../src/engine/worker/messages.js';
 import { DEFAULT_SAMPLING_PARAMS } from '../../src/engine/sampling/sampling-params.js';
 import { checkpointSource, convertModel } from '../../src/model/convert.js';
 import { FIXTURE } from '../helpers/fixture.js';
+import { serveFrames } from '../helpers/engine-frames.js';
 import { fixtureModelDir } from '../helpers/server-harness.js';
 
 // The engine with the LM's caches kept as device-style graph outputs
@@ -22,35 +23,19 @@ function engineOptions(modelDir: string, lmCaches: EngineOptions['lmCaches']): E
   return { modelDir, provider: 'cpu', threads: 1, maxSessions: 2, tickMs: 20, maxQueuedFrames: 100, maxSessionSteps: 100, lmCaches };
 }
 
-async function serveFrames(engine: EngineClient): Promise<number[][]> {
-  const served = new Map<number, number[]>();
-  await new Promise<void>((resolve) => {
-    void engine.open('s', greedy, {
-      onFrame: (f: EngineFrame) => {
-        served.set(f.inputFrame, f.tokens ? [...f.tokens] : []);
-        if (served.size === FRAMES) resolve();
-      },
-      onLost: () => {},
-    }).then((ok) => {
-      assert.ok(ok);
-      for (let i = 0; i < FRAMES; i++) engine.pushFrame('s', frame(i));
-    });
-  });
-  return Array.from({ length: FRAMES }, (_, i) => served.get(i)!);
-}
-
 test('an engine with device-resident LM caches serves the same tokens as one with host caches', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'parley-device-caches-'));
   convertModel(checkpointSource(FIXTURE), dir, () => {}, { gpuPrecision: 'fp32' });
 
   const host = await EngineClient.start(engineOptions(dir, 'host'));
   assert.equal(host.info?.lmCaches, 'host');
-  const expected = await serveFrames(host);
+  const inputs = Array.from({ length: FRAMES }, (_, i) => frame(i));
+  const expected = await serveFrames(host, 's', greedy, inputs);
   await host.stop();
 
   const device = await EngineClient.start(engineOptions(dir, 'device'));
   assert.equal(device.info?.lmCaches, 'device');
-  const got = await serveFrames(device);
+  const got = await serveFrames(device, 's', greedy, inputs);
   await device.stop();
 
   assert.ok(expected.some((t) => t.length > 0), 'the host engine produced tokens');

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineClient, type EngineFrame } from '../../src/engine/engine-client.js';
+import { EngineClient } from '../../src/engine/engine-client.js';
 import { ModelPipeline } from '../../src/engine/model-pipeline.js';
 import { DEFAULT_SAMPLING_PARAMS } from '../../src/engine/sampling/sampling-params.js';
 import { SessionSampler } from '../../src/engine/session-sampler.js';
 import { LmRunner } from '../../src/model/lm/lm-runner.js';
 import { loadModelDir } from '../../src/model/manifest.js';
 import { MimiRunner } from '../../src/model/mimi/mimi-runner.js';
+import { serveFrames } from '../helpers/engine-frames.js';
 import { fixtureModelDir } from '../helpers/server-harness.js';
 
 const FRAMES = 20;
@@ -32,23 +33,10 @@ test('the serving engine (worker, scheduler) produces exactly the tokens the run
   }
 
   const engine = await EngineClient.start({ modelDir: dir, provider: 'cpu', threads: 1, maxSessions: 2, tickMs: 20, maxQueuedFrames: 100, maxSessionSteps: 100 });
-  const served = new Map<number, number[]>();
-  const done = new Promise<void>((resolve) => {
-    void engine.open('s', sampling, {
-      onFrame: (f: EngineFrame) => {
-        served.set(f.inputFrame, f.tokens ? [...f.tokens] : []);
-        if (served.size === FRAMES) resolve();
-      },
-      onLost: () => {},
-    }).then((ok) => {
-      assert.ok(ok);
-      for (let i = 0; i < FRAMES; i++) engine.pushFrame('s', frame(i));
-    });
-  });
-  await done;
+  const served = await serveFrames(engine, 's', sampling, Array.from({ length: FRAMES }, (_, i) => frame(i)));
   await engine.stop();
   await lm.release();
   await codec.release();
   assert.ok(direct.some((t) => t.length > 0));
-  for (let i = 0; i < FRAMES; i++) assert.deepEqual(served.get(i), direct[i], `frame ${i}`);
+  for (let i = 0; i < FRAMES; i++) assert.deepEqual(served[i], direct[i], `frame ${i}`);
 });
