@@ -1,6 +1,6 @@
 import { DelayedTokens } from '../engine/delayed-tokens.js';
 import { embeddingIndices, embeddingLayout } from '../model/lm/embeddings.js';
-import type { LmStepper as FullStepper } from '../model/lm/lm-stepper.js';
+import type { LmStepper } from '../model/lm/lm-stepper.js';
 import type { Reference } from './reference.js';
 
 export interface LmParityResult {
@@ -24,9 +24,9 @@ function argmax(a: Float32Array, off: number, n: number): number {
  * compare logits, then free-running greedy to compare outputs.
  */
 /** What the comparison needs of a runner (LmRunner, or GpuLmRunner with its caches on the device). */
-export type LmStepper = Pick<FullStepper, 'dims' | 'resetSlot' | 'temporalStep' | 'beginDepformer' | 'depformerStep'>;
+type ParityStepper = Pick<LmStepper, 'dims' | 'resetSlot' | 'temporalStep' | 'beginDepformer' | 'depformerStep'>;
 
-export async function lmParity(runner: LmStepper, delays: number[], ref: Reference['lm']): Promise<LmParityResult> {
+export async function lmParity(runner: ParityStepper, delays: number[], ref: Reference['lm']): Promise<LmParityResult> {
   const d = runner.dims;
   const layout = embeddingLayout(d);
   const generated = 1 + d.depQ;

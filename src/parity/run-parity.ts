@@ -2,14 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkpointSource, convertModel } from '../model/convert.js';
-import { GpuLmRunner } from '../model/lm/gpu-lm-runner.js';
 import type { Precision } from '../model/lm/gpu/precision.js';
-import { LmRunner } from '../model/lm/lm-runner.js';
+import { createLmStepper } from '../model/lm/lm-stepper.js';
 import { loadModelDir } from '../model/manifest.js';
 import { MimiRunner } from '../model/mimi/mimi-runner.js';
 import { SentencePieceTokenizer, loadSentencePieceModel } from '../model/tokenizer/index.js';
 import type { SessionOptions } from '../model/onnx/session.js';
-import { lmParity, type LmParityResult, type LmStepper } from './lm-parity.js';
+import { lmParity, type LmParityResult } from './lm-parity.js';
 import { mimiParity, type MimiParityResult } from './mimi-parity.js';
 import { loadReference } from './reference.js';
 
@@ -47,15 +46,7 @@ export async function runParity(fixtureDir: string, opts: SessionOptions = { pro
     const model = loadModelDir(out);
     const codec = await MimiRunner.create({ encoder: model.path(model.manifest.files.mimiEncoder), decoder: model.path(model.manifest.files.mimiDecoder) }, model.mimi, 1, opts);
     const mimi = await mimiParity(codec, ref.mimi);
-    const gpu = model.manifest.files.gpu;
-    const lmRunner: LmStepper & { release(): Promise<void> } = gpu
-      ? await GpuLmRunner.create(model.lm, {
-        temporal: model.path(gpu.temporal), depformer: gpu.depformer.map((f) => model.path(f)), precision: gpu.precision, window: gpu.window,
-      }, 1, opts)
-      : await LmRunner.create(model.lm, {
-        temporal: model.path(model.manifest.files.temporal),
-        depformer: model.manifest.files.depformer.map((f) => model.path(f)),
-      }, 1, opts);
+    const { stepper: lmRunner } = await createLmStepper(model, 1, opts, model.manifest.files.gpu ? 'device' : 'host');
     const lm = await lmParity(lmRunner, model.lm.delays, ref.lm);
     let textMatched = 0;
     if (model.manifest.files.tokenizer) {

@@ -1,5 +1,6 @@
 import type { WeightSource } from '../checkpoint/weights.js';
 import { activation } from '../graphs/blocks/ffn.js';
+import { linear } from '../graphs/blocks/linear.js';
 import { A, type GraphBuilder, type Value } from '../onnx/graph-builder.js';
 import type { MimiConfig } from './config.js';
 import type { ConvSpec, ConvTrSpec } from './seanet-plan.js';
@@ -101,10 +102,8 @@ function convAsMatMul(b: GraphBuilder, spec: ConvSpec, x: Value, weight: Float32
   // One slice per output step: [B, Cin, K] each, stacked to [B, outT, Cin, K].
   const patches = Array.from({ length: outT }, (_, t) => b.unsqueeze(b.slice(x, [t * S], [t * S + span], [2], [d]), [1]));
   const rows = b.reshape(patches.length === 1 ? patches[0]! : b.concat(patches, 1), [0, 0, inCh * K]);
-  // [Cout, Cin, K] -> [Cin*K, Cout]
-  const wT = new Float32Array(weight.length);
-  for (let o = 0; o < outCh; o++) for (let i = 0; i < inCh * K; i++) wT[i * outCh + o] = weight[o * inCh * K + i]!;
-  let y = b.matmul(rows, b.weight(`${spec.name}.weight_t`, wT, [inCh * K, outCh])); // [B, outT, Cout]
+  // The weight [Cout, Cin, K] is a linear layer's [out, in] over the flattened patches.
+  let y = linear(b, rows, `${spec.name}.weight_t`, weight, outCh, inCh * K); // [B, outT, Cout]
   if (bias) y = b.add(y, b.weight(`${spec.name}.bias`, bias, [outCh]));
   return b.transpose(y, [0, 2, 1]);
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
  * (GLIBC_TUNABLES=glibc.malloc.hugetlb=1, read at process start). Measured on
  * the benchmark VM: without them, ticks run 4-5x slower every 0.5 s (the
  * host's page-access sampling flushes 4 KiB mappings) and a 16-session
- * temporal step 5x slower; see docs/limits.md.
+ * temporal step 5x slower; see docs/deployment.md (Huge pages).
  */
 export interface HugePageState {
   /** The kernel's mode: always, madvise, never, or null off Linux. */
