@@ -41,11 +41,14 @@ export function buildDeviceModel(cfg: LmConfig, preset: string, precision: Preci
     writeModel(graph, f);
     return f;
   });
+  const depformerFrame = join(dir, 'depformer_frame.onnx');
+  writeModel(g.depformerFrame, depformerFrame);
   const bytes = (f: string) => statSync(f).size + (exists(`${f}.data`) ? statSync(`${f}.data`).size : 0);
   return {
     cfg,
-    graphs: { temporal, depformer, precision, window },
-    weightBytes: { temporal: bytes(temporal), depformer: depformer.reduce((a, f) => a + bytes(f), 0) },
+    graphs: { temporal, depformer, depformerFrame, precision, window },
+    // Served frames read the frame graph's copy of the depformer weights.
+    weightBytes: { temporal: bytes(temporal), depformer: bytes(depformerFrame) },
     buildSeconds: (performance.now() - t0) / 1000,
   };
 }

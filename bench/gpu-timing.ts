@@ -1,4 +1,5 @@
 // Step timing of the device-cache LM runner, and the device's copy bandwidth.
+import type { AudioDraws } from '../src/model/lm/depformer-frame.js';
 import { embeddingIndices, embeddingLayout } from '../src/model/lm/embeddings.js';
 import type { GpuLmRunner } from '../src/model/lm/gpu-lm-runner.js';
 import { buildFillGraph, buildNegGraph } from '../src/model/lm/gpu/cache-graphs.js';
@@ -21,21 +22,31 @@ export interface StepTiming {
   depformerP50Ms: number;
 }
 
-function argmaxRows(logits: Float32Array, rows: number, n: number, out: BigInt64Array): void {
+function argmaxRows(logits: Float32Array, rows: number, n: number, out: Int32Array): void {
   for (let r = 0; r < rows; r++) {
     let best = 0;
     for (let i = 1; i < n; i++) if (logits[r * n + i]! > logits[r * n + best]!) best = i;
-    out[r] = BigInt(best);
+    out[r] = best;
   }
 }
 
-/** Times `steps` full frames (temporal + every depformer step, greedy on the host) after `warmup`. */
+/**
+ * Times `steps` full frames as served after `warmup`: the temporal step, the
+ * text token (argmax on the host), then the depformer frame graph drawing
+ * audio tokens with Moshi's defaults (temperature 0.8, top-k 250).
+ */
 export async function timeSteps(runner: GpuLmRunner, batch: number, warmup: number, steps: number): Promise<StepTiming> {
   const d = runner.dims;
   const layout = embeddingLayout(d);
   const idx = new BigInt64Array(batch * d.streams);
   const tok = new Int32Array(d.streams);
-  const prev = new BigInt64Array(batch);
+  const text = new Int32Array(batch);
+  const draws: AudioDraws = {
+    greedy: new Uint8Array(batch),
+    temperature: new Float32Array(batch).fill(0.8),
+    topK: new Int32Array(batch).fill(250),
+    uniforms: new Float32Array(batch * d.depQ),
+  };
   const total: number[] = [];
   const temporal: number[] = [];
   const depformer: number[] = [];
@@ -47,12 +58,9 @@ export async function timeSteps(runner: GpuLmRunner, batch: number, warmup: numb
     const t0 = performance.now();
     const { hidden, textLogits } = await runner.temporalStep(batch, 1, idx);
     const t1 = performance.now();
-    argmaxRows(textLogits, batch, d.textCard, prev);
-    runner.beginDepformer(batch);
-    for (let k = 0; k < d.depQ; k++) {
-      const logits = await runner.depformerStep(k, batch, hidden, prev);
-      argmaxRows(logits, batch, d.card, prev);
-    }
+    argmaxRows(textLogits, batch, d.textCard, text);
+    for (let i = 0; i < draws.uniforms.length; i++) draws.uniforms[i] = Math.random();
+    await runner.depformerFrame(batch, hidden, text, draws);
     const t2 = performance.now();
     if (s >= warmup) {
       total.push(t2 - t0);

@@ -2,7 +2,7 @@ import { ModelPipeline, type RowInput } from '../src/engine/model-pipeline.js';
 import { SessionSampler } from '../src/engine/session-sampler.js';
 import { DEFAULT_SAMPLING_PARAMS } from '../src/engine/sampling/sampling-params.js';
 import { STAGES, type Stage } from '../src/engine/stage-timer.js';
-import { LmRunner } from '../src/model/lm/lm-runner.js';
+import { createLmStepper } from '../src/model/lm/lm-stepper.js';
 import type { LoadedModel } from '../src/model/manifest.js';
 import { MimiRunner } from '../src/model/mimi/mimi-runner.js';
 import type { SessionOptions } from '../src/model/onnx/session.js';
@@ -29,10 +29,7 @@ export function syntheticFrame(session: number, frame: number, size = 1920): Flo
 }
 
 export async function createPipeline(model: LoadedModel, slots: number, opts: SessionOptions): Promise<ModelPipeline> {
-  const lm = await LmRunner.create(model.lm, {
-    temporal: model.path(model.manifest.files.temporal),
-    depformer: model.manifest.files.depformer.map((f) => model.path(f)),
-  }, slots, opts);
+  const { stepper: lm } = await createLmStepper(model, slots, opts, 'host');
   const codec = await MimiRunner.create(
     { encoder: model.path(model.manifest.files.mimiEncoder), decoder: model.path(model.manifest.files.mimiDecoder) },
     model.mimi, slots, opts,

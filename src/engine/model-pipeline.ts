@@ -1,13 +1,22 @@
+import type { AudioDraws } from '../model/lm/depformer-frame.js';
 import type { LmStepper } from '../model/lm/lm-stepper.js';
 import { embeddingIndices, embeddingLayout, type EmbeddingLayout } from '../model/lm/embeddings.js';
 import type { Codec, CodecState } from './codec.js';
 import { DelayedTokens } from './delayed-tokens.js';
 import { StageTimer, type StageTimes } from './stage-timer.js';
 
+/** How a row draws this frame's audio tokens (the depformer samples them in its graph). */
+export interface AudioDrawSettings {
+  greedy: boolean;
+  temperature: number;
+  topK: number;
+}
+
 /** Per-row choices the pipeline delegates to the session that owns the row. */
 export interface RowSampler {
   sampleText(logits: Float32Array, offset: number, length: number): number;
-  sampleAudio(codebook: number, logits: Float32Array, offset: number, length: number): number;
+  /** This frame's audio draw: fills uniforms[offset, offset + count) with the row's own draws unless greedy. */
+  audioDraw(uniforms: Float32Array, offset: number, count: number): AudioDrawSettings;
 }
 
 export interface RowInput {
@@ -168,26 +177,28 @@ export class ModelPipeline {
     timer.mark('temporal');
 
     const sampled = new Int32Array(rows * (1 + Q));
-    const prev = new BigInt64Array(rows);
+    const text = new Int32Array(rows);
+    const draws: AudioDraws = { greedy: new Uint8Array(rows), temperature: new Float32Array(rows), topK: new Int32Array(rows), uniforms: new Float32Array(rows * Q) };
     for (let r = 0; r < rows; r++) {
       const s = inputs[r]!.sampler;
-      sampled[r * (1 + Q)] = exec[r] && s ? s.sampleText(textLogits, r * d.textCard, d.textCard) : 0;
-      prev[r] = BigInt(sampled[r * (1 + Q)]!);
+      if (exec[r] && s) {
+        text[r] = s.sampleText(textLogits, r * d.textCard, d.textCard);
+        const a = s.audioDraw(draws.uniforms, r * Q, Q);
+        draws.greedy[r] = a.greedy ? 1 : 0;
+        draws.temperature[r] = a.temperature;
+        draws.topK[r] = a.topK;
+      } else {
+        draws.greedy[r] = 1;
+      }
+      sampled[r * (1 + Q)] = text[r]!;
     }
     timer.mark('sampling');
 
-    this.lm.beginDepformer(rows);
-    for (let k = 0; k < Q; k++) {
-      const logits = await this.lm.depformerStep(k, rows, hidden, prev);
-      timer.mark('depformer');
-      for (let r = 0; r < rows; r++) {
-        const s = inputs[r]!.sampler;
-        const t = exec[r] && s ? s.sampleAudio(k, logits, r * d.card, d.card) : 0;
-        sampled[r * (1 + Q) + 1 + k] = t;
-        prev[r] = BigInt(t);
-      }
-      timer.mark('sampling');
+    const audio = await this.lm.depformerFrame(rows, hidden, text, draws);
+    for (let r = 0; r < rows; r++) {
+      if (exec[r] && inputs[r]!.sampler) sampled.set(audio.subarray(r * Q, (r + 1) * Q), r * (1 + Q) + 1);
     }
+    timer.mark('depformer');
 
     const outTokens: (Int32Array | null)[] = [];
     const decodeExec = new Uint8Array(rows);

@@ -1,7 +1,7 @@
 import type { LmConfig, LmDims } from '../model/lm/config.js';
-import type { RowSampler } from './model-pipeline.js';
+import type { AudioDrawSettings, RowSampler } from './model-pipeline.js';
 import { createRng, randomSeed, SessionRng } from './sampling/rng.js';
-import { sampleToken, type SampleOptions } from './sampling/sampler.js';
+import type { SampleOptions } from './sampling/sampler.js';
 import type { SamplingParams } from './sampling/sampling-params.js';
 import { TextTokenSampler } from './sampling/text-sampler.js';
 
@@ -73,7 +73,10 @@ export class SessionSampler implements RowSampler {
     return this.text.sample(logits, offset, length);
   }
 
-  sampleAudio(_codebook: number, logits: Float32Array, offset: number, length: number): number {
-    return sampleToken(logits, offset, length, this.audioOpts, this.audioRng);
+  audioDraw(uniforms: Float32Array, offset: number, count: number): AudioDrawSettings {
+    const { temperature, topK } = this.audioOpts;
+    const greedy = !(temperature > 0) || topK === 1;
+    if (!greedy) for (let i = 0; i < count; i++) uniforms[offset + i] = this.audioRng.nextFloat();
+    return { greedy, temperature, topK };
   }
 }

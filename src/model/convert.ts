@@ -5,6 +5,8 @@ import { SafetensorsWeights, type WeightSource } from './checkpoint/weights.js';
 import { readCheckpointDir } from './checkpoint/checkpoint-dir.js';
 import type { LmConfig } from './lm/config.js';
 import { buildDepformerGraph } from './lm/depformer-graph.js';
+import { buildDepformerFrameGraph } from './lm/depformer-frame-graph.js';
+import { inlineOutputs } from './lm/gpu/inline-outputs.js';
 import { buildTemporalGraph } from './lm/temporal-graph.js';
 import { loadMimiConfig, parseMimiConfig, type MimiConfig } from './mimi/config.js';
 import { buildMimiGraphs } from './mimi/graphs.js';
@@ -75,6 +77,8 @@ export function convertModel(src: ModelSource, outDir: string, log: (msg: string
     writeModel(g, join(outDir, file));
     depformer.push(file);
   }
+  log('building the depformer frame graph');
+  writeModel(inlineOutputs(buildDepformerFrameGraph(src.lm, src.lmWeights, new ConvertedWeights('fp32'))), join(outDir, 'depformer_frame.onnx'));
   let gpu: Manifest['files']['gpu'];
   if (opts.gpuPrecision) {
     const window = windowFor(src.lm.context);
@@ -85,7 +89,8 @@ export function convertModel(src: ModelSource, outDir: string, log: (msg: string
       writeModel(graph, join(outDir, `gpu_depformer_${k}.onnx`));
       return `gpu_depformer_${k}.onnx`;
     });
-    gpu = { precision: opts.gpuPrecision, window, temporal: 'gpu_temporal.onnx', depformer: dep };
+    writeModel(g.depformerFrame, join(outDir, 'gpu_depformer_frame.onnx'));
+    gpu = { precision: opts.gpuPrecision, window, temporal: 'gpu_temporal.onnx', depformer: dep, depformerFrame: 'gpu_depformer_frame.onnx' };
   }
   log('building Mimi encoder and decoder');
   const mimi = buildMimiGraphs(src.mimi, src.mimiWeights, src.lm.dep_q);
@@ -107,7 +112,7 @@ export function convertModel(src: ModelSource, outDir: string, log: (msg: string
     precision: 'float32',
     lm,
     mimi: mimi.layout,
-    files: { temporal: 'temporal.onnx', depformer, mimiEncoder: 'mimi_encoder.onnx', mimiDecoder: 'mimi_decoder.onnx', tokenizer, ...(gpu ? { gpu } : {}) },
+    files: { temporal: 'temporal.onnx', depformer, depformerFrame: 'depformer_frame.onnx', mimiEncoder: 'mimi_encoder.onnx', mimiDecoder: 'mimi_decoder.onnx', tokenizer, ...(gpu ? { gpu } : {}) },
     stats: { lmParams, mimiParams: paramCount(mimi.encoder) + paramCount(mimi.decoder) },
   };
   const tmp = join(outDir, `${MANIFEST_FILE}.tmp`);

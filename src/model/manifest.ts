@@ -5,8 +5,8 @@ import { parseLmConfig, type LmConfig } from './lm/config.js';
 import { mimiLayoutSchema, type MimiLayout } from './mimi/layout.js';
 
 export const MANIFEST_FILE = 'manifest.json';
-/** Bumped whenever graphs or their inputs change meaning (2: keys cached by row, not transposed). */
-export const MANIFEST_VERSION = 2;
+/** Bumped whenever graphs or their inputs change meaning (2: keys cached by row, not transposed; 3: depformer frame graphs). */
+export const MANIFEST_VERSION = 3;
 
 /** A converted model directory's manifest: what the server needs to load it quickly. */
 export const manifestSchema = z.object({
@@ -22,6 +22,8 @@ export const manifestSchema = z.object({
   files: z.object({
     temporal: z.string(),
     depformer: z.array(z.string()).min(1),
+    /** The depformer's whole frame with sampling in the graph (float32), as served. */
+    depformerFrame: z.string(),
     mimiEncoder: z.string(),
     mimiDecoder: z.string(),
     tokenizer: z.string().nullable(),
@@ -33,6 +35,7 @@ export const manifestSchema = z.object({
         window: z.number().int().positive(),
         temporal: z.string(),
         depformer: z.array(z.string()).min(1),
+        depformerFrame: z.string(),
       })
       .optional(),
   }),

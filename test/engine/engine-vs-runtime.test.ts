@@ -4,7 +4,7 @@ import { EngineClient } from '../../src/engine/engine-client.js';
 import { ModelPipeline } from '../../src/engine/model-pipeline.js';
 import { DEFAULT_SAMPLING_PARAMS } from '../../src/engine/sampling/sampling-params.js';
 import { SessionSampler } from '../../src/engine/session-sampler.js';
-import { LmRunner } from '../../src/model/lm/lm-runner.js';
+import { createLmStepper } from '../../src/model/lm/lm-stepper.js';
 import { loadModelDir } from '../../src/model/manifest.js';
 import { MimiRunner } from '../../src/model/mimi/mimi-runner.js';
 import { serveFrames } from '../helpers/engine-frames.js';
@@ -18,10 +18,7 @@ test('the serving engine (worker, scheduler) produces exactly the tokens the run
   const dir = fixtureModelDir();
   const model = loadModelDir(dir);
   const opts = { provider: 'cpu' as const, intraOpThreads: 1 };
-  const lm = await LmRunner.create(model.lm, {
-    temporal: model.path(model.manifest.files.temporal),
-    depformer: model.manifest.files.depformer.map((f) => model.path(f)),
-  }, 1, opts);
+  const { stepper: lm } = await createLmStepper(model, 1, opts, 'host');
   const codec = await MimiRunner.create({ encoder: model.path(model.manifest.files.mimiEncoder), decoder: model.path(model.manifest.files.mimiDecoder) }, model.mimi, 1, opts);
   const pipe = new ModelPipeline(lm, codec, 1);
   pipe.resetSlot(0);

@@ -23,7 +23,7 @@ class RecordingPipeline {
 }
 
 function handle(id: string, got: FrameOutput[]) {
-  return { id, sampler: { sampleText: () => 0, sampleAudio: () => 0 }, onFrame: (f: FrameOutput) => got.push(f) };
+  return { id, sampler: { sampleText: () => 0, audioDraw: () => ({ greedy: true, temperature: 0, topK: 1 }) }, onFrame: (f: FrameOutput) => got.push(f) };
 }
 
 test('a session without a whole frame is left out of the tick and keeps its place', async () => {

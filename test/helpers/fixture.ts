@@ -4,6 +4,8 @@ import { SafetensorsFile } from '../../src/model/checkpoint/safetensors.js';
 import { SafetensorsWeights } from '../../src/model/checkpoint/weights.js';
 import { parseLmConfig, type LmConfig } from '../../src/model/lm/config.js';
 import { buildDepformerGraph } from '../../src/model/lm/depformer-graph.js';
+import { buildDepformerFrameGraph } from '../../src/model/lm/depformer-frame-graph.js';
+import { ConvertedWeights } from '../../src/model/lm/gpu/weights.js';
 import { LmRunner } from '../../src/model/lm/lm-runner.js';
 import { buildTemporalGraph } from '../../src/model/lm/temporal-graph.js';
 import { encodeModel } from '../../src/model/onnx/serialize.js';
@@ -21,5 +23,6 @@ export async function fixtureLmRunner(slots: number, overrides: Record<string, u
   return LmRunner.create(cfg, {
     temporal: encodeModel(buildTemporalGraph(cfg, src)),
     depformer: Array.from({ length: cfg.dep_q }, (_, k) => encodeModel(buildDepformerGraph(cfg, src, k))),
+    depformerFrame: encodeModel(buildDepformerFrameGraph(cfg, src, new ConvertedWeights('fp32'))),
   }, slots, { provider: 'cpu', intraOpThreads: 1 });
 }

@@ -2,7 +2,7 @@ import type ort from 'onnxruntime-node';
 import type { WeightSource } from '../checkpoint/weights.js';
 import type { GraphDef } from '../onnx/graph-builder.js';
 import { encodeModel } from '../onnx/serialize.js';
-import { createSession, f32, i64, outputF32, type SessionOptions } from '../onnx/session.js';
+import { createSession, f32, i64, outputF32, outputI32, type SessionOptions } from '../onnx/session.js';
 import { ropeTables } from '../runtime/rope-tables.js';
 import { buildFillGraph, buildGatherRowsGraph, buildMergeGraph, type MergeAt } from './gpu/cache-graphs.js';
 import { CacheBook } from './gpu/cache-book.js';
@@ -14,10 +14,14 @@ import type { StorageWeights } from './gpu/weights.js';
 import { lmDims, type LmConfig, type LmDims } from './config.js';
 import { embeddingLayout } from './embeddings.js';
 import type { TemporalResult } from './lm-runner.js';
+import { depformerFrameFeeds, type AudioDraws } from './depformer-frame.js';
+import { buildDepformerFrameGraph, FRAME_IO } from './depformer-frame-graph.js';
 
 export interface GpuLmGraphs {
   temporal: Uint8Array | string;
   depformer: (Uint8Array | string)[];
+  /** The depformer's whole frame with sampling (depformer-frame-graph.ts); needed by depformerFrame. */
+  depformerFrame?: Uint8Array | string;
   precision: Precision;
   /** Window length N the temporal graph was built with (divides the ring length). */
   window: number;
@@ -31,10 +35,11 @@ export interface GpuRunnerOptions {
 }
 
 /** Builds the device graphs (see gpu/temporal-graph.ts and gpu/depformer-graph.ts). */
-export function buildGpuLmGraphs(cfg: LmConfig, src: WeightSource, store: StorageWeights, window: number): { temporal: GraphDef; depformer: GraphDef[] } {
+export function buildGpuLmGraphs(cfg: LmConfig, src: WeightSource, store: StorageWeights, window: number): { temporal: GraphDef; depformer: GraphDef[]; depformerFrame: GraphDef } {
   return {
     temporal: inlineOutputs(buildGpuTemporalGraph(cfg, src, store, window)),
     depformer: Array.from({ length: cfg.dep_q }, (_, k) => inlineOutputs(buildGpuDepformerGraph(cfg, src, store, k))),
+    depformerFrame: inlineOutputs(buildDepformerFrameGraph(cfg, src, store)),
   };
 }
 
@@ -66,6 +71,7 @@ export class GpuLmRunner {
   private readonly winK: ort.Tensor[] = [];
   private readonly winV: ort.Tensor[] = [];
   private dep: { k: ort.Tensor[]; v: ort.Tensor[] } | null = null;
+  private readonly depformer: (ort.InferenceSession | undefined)[] = [];
   /** Pending slot moves: new row i takes the current row perm[i]; applied before the next step. */
   private perm: Int32Array | null = null;
 
@@ -75,9 +81,13 @@ export class GpuLmRunner {
     readonly precision: Precision,
     readonly window: number,
     private readonly temporal: ort.InferenceSession,
-    private readonly depformer: ort.InferenceSession[],
+    /** Per-codebook graphs (teacher-forced logits, for parity and tests), opened on first use: serving needs only the frame graph, and each copy of the weights costs device memory. */
+    private readonly depformerGraphs: (Uint8Array | string)[],
+    private readonly opts: SessionOptions,
     private readonly cache: CacheSessions,
     capacity: number,
+    private readonly frame: ort.InferenceSession | null,
+    private readonly profilePrefix: string | undefined,
   ) {
     this.dims = lmDims(config);
     this.book = new CacheBook(slotCount, capacity, window, config.context);
@@ -89,18 +99,14 @@ export class GpuLmRunner {
     const extras = (outs: string[]) => ({ preferredOutputLocation: Object.fromEntries(outs.map((o) => [o, GPU_OUT])), profilePrefix: gopts.profilePrefix });
     const winOuts = Array.from({ length: d.layers }, (_, l) => [TEMPORAL_IO.winKOut(l), TEMPORAL_IO.winVOut(l)]).flat();
     const temporal = await createSession(graphs.temporal, opts, extras(winOuts));
-    const depformer: ort.InferenceSession[] = [];
-    for (let k = 0; k < graphs.depformer.length; k++) {
-      const outs = k === d.depQ - 1 ? [] : Array.from({ length: d.depLayers }, (_, l) => [DEP_IO.presentK(l), DEP_IO.presentV(l)]).flat();
-      depformer.push(await createSession(graphs.depformer[k]!, opts, extras(outs)));
-    }
     const small = (g: GraphDef) => createSession(encodeModel(inlineOutputs(g)), opts, { preferredOutputLocation: { out: GPU_OUT } });
     const merge = new Map<string, ort.InferenceSession>();
     for (const axis of [2, 3] as const) {
       for (const at of ['first', 'middle', 'last'] as const) merge.set(`${axis}:${at}`, await small(buildMergeGraph(act, axis, graphs.window, at)));
     }
     const cache: CacheSessions = { fill: await small(buildFillGraph(act)), gather: await small(buildGatherRowsGraph(act)), merge };
-    const runner = new GpuLmRunner(config, slots, graphs.precision, graphs.window, temporal, depformer, cache, gopts.capacity ?? config.context);
+    const frame = graphs.depformerFrame ? await createSession(graphs.depformerFrame, opts, extras([])) : null;
+    const runner = new GpuLmRunner(config, slots, graphs.precision, graphs.window, temporal, graphs.depformer, opts, cache, gopts.capacity ?? config.context, frame, gopts.profilePrefix);
     await runner.allocate();
     return runner;
   }
@@ -188,7 +194,7 @@ export class GpuLmRunner {
         feeds[DEP_IO.pastV(l)] = this.dep.v[l]!;
       }
     }
-    const out = await this.depformer[k]!.run(feeds);
+    const out = await (await this.depformerSession(k)).run(feeds);
     this.disposeDep();
     if (k < d.depQ - 1) {
       const take = (name: (l: number) => string) => Array.from({ length: d.depLayers }, (_, l) => out[name(l)]!);
@@ -197,16 +203,34 @@ export class GpuLmRunner {
     return outputF32(out, 'logits');
   }
 
+  private async depformerSession(k: number): Promise<ort.InferenceSession> {
+    const open = this.depformer[k];
+    if (open) return open;
+    const d = this.dims;
+    const outs = k === d.depQ - 1 ? [] : Array.from({ length: d.depLayers }, (_, l) => [DEP_IO.presentK(l), DEP_IO.presentV(l)]).flat();
+    const session = await createSession(this.depformerGraphs[k]!, this.opts, { preferredOutputLocation: Object.fromEntries(outs.map((o) => [o, GPU_OUT])), profilePrefix: this.profilePrefix });
+    this.depformer[k] = session;
+    return session;
+  }
+
+  /** The depformer's whole frame, sampling in the graph: audio tokens [rows, Q]. Only they cross back to the host. */
+  async depformerFrame(rows: number, hidden: Float32Array, textTokens: Int32Array, draws: AudioDraws): Promise<Int32Array> {
+    if (!this.frame) throw new Error('this GpuLmRunner was created without the depformer frame graph (GpuLmGraphs.depformerFrame)');
+    return outputI32(await this.frame.run(depformerFrameFeeds(this.config, rows, hidden, textTokens, draws)), FRAME_IO.tokens);
+  }
+
   /** Ends profiling on the model sessions (their traces are written then). */
   async endProfiling(): Promise<void> {
     await this.temporal.endProfiling();
-    for (const s of this.depformer) await s.endProfiling();
+    for (const s of this.depformer) await s?.endProfiling();
+    await this.frame?.endProfiling();
   }
 
   async release(): Promise<void> {
+    await this.frame?.release();
     this.disposeCaches();
     await this.temporal.release();
-    for (const s of this.depformer) await s.release();
+    for (const s of this.depformer) await s?.release();
     await this.cache.fill.release();
     await this.cache.gather.release();
     for (const s of this.cache.merge.values()) await s.release();

@@ -1,14 +1,18 @@
 import type ort from 'onnxruntime-node';
 import { KvRing } from '../runtime/kv-ring.js';
 import { causalBias, ropeTables } from '../runtime/rope-tables.js';
-import { createSession, f32, i64, outputF32, type SessionOptions } from '../onnx/session.js';
+import { createSession, f32, i64, outputF32, outputI32, type SessionOptions } from '../onnx/session.js';
 import { lmDims, type LmConfig, type LmDims } from './config.js';
+import { depformerFrameFeeds, type AudioDraws } from './depformer-frame.js';
+import { FRAME_IO } from './depformer-frame-graph.js';
 import { mobaBlocks, type MobaOptions } from './moba/blocks.js';
 import { PastScratch, pastBias, prefillPast, writeSlot } from './prefill-cache.js';
 
 export interface LmGraphs {
   temporal: Uint8Array | string;
   depformer: (Uint8Array | string)[];
+  /** The depformer's whole frame with sampling (depformer-frame-graph.ts); needed by depformerFrame. */
+  depformerFrame?: Uint8Array | string;
   /** Prefill graphs (prefill-graph.ts), full attention and MoBA; optional. */
   prefill?: Uint8Array | string;
   prefillMoba?: Uint8Array | string;
@@ -43,6 +47,7 @@ export class LmRunner {
     private readonly temporal: ort.InferenceSession,
     private readonly depformer: ort.InferenceSession[],
     private readonly prefillSessions: PrefillSessions = { full: null, moba: null },
+    private readonly frame: ort.InferenceSession | null = null,
   ) {
     this.dims = lmDims(config);
     const d = this.dims;
@@ -58,7 +63,8 @@ export class LmRunner {
       full: graphs.prefill ? await createSession(graphs.prefill, opts) : null,
       moba: graphs.prefillMoba ? await createSession(graphs.prefillMoba, opts) : null,
     };
-    return new LmRunner(config, slots, temporal, dep, prefill);
+    const frame = graphs.depformerFrame ? await createSession(graphs.depformerFrame, opts) : null;
+    return new LmRunner(config, slots, temporal, dep, prefill, frame);
   }
 
   /** Bytes of KV cache held per session. */
@@ -175,7 +181,14 @@ export class LmRunner {
     return outputF32(out, 'logits');
   }
 
+  /** The depformer's whole frame, sampling in the graph: audio tokens [rows, Q]. */
+  async depformerFrame(rows: number, hidden: Float32Array, textTokens: Int32Array, draws: AudioDraws): Promise<Int32Array> {
+    if (!this.frame) throw new Error('this LmRunner was created without the depformer frame graph (LmGraphs.depformerFrame)');
+    return outputI32(await this.frame.run(depformerFrameFeeds(this.config, rows, hidden, textTokens, draws)), FRAME_IO.tokens);
+  }
+
   async release(): Promise<void> {
+    await this.frame?.release();
     await this.temporal.release();
     for (const s of this.depformer) await s.release();
     await this.prefillSessions.full?.release();

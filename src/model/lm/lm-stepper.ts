@@ -1,6 +1,7 @@
 import type { LoadedModel } from '../manifest.js';
 import type { SessionOptions } from '../onnx/session.js';
 import type { LmConfig, LmDims } from './config.js';
+import type { AudioDraws } from './depformer-frame.js';
 import { GpuLmRunner } from './gpu-lm-runner.js';
 import { LmRunner, type TemporalResult } from './lm-runner.js';
 
@@ -19,6 +20,8 @@ export interface LmStepper {
   temporalStep(rows: number, T: number, indices: BigInt64Array, exec?: Uint8Array): Promise<TemporalResult>;
   beginDepformer(rows: number): void;
   depformerStep(k: number, rows: number, hidden: Float32Array, prevTokens: BigInt64Array): Promise<Float32Array>;
+  /** The depformer's whole frame with sampling in the graph: audio tokens [rows, Q] after text tokens [rows] (-1: none). */
+  depformerFrame(rows: number, hidden: Float32Array, textTokens: Int32Array, draws: AudioDraws): Promise<Int32Array>;
   resetSlot(slot: number): void;
   moveSlot(from: number, to: number): void;
   release(): Promise<void>;
@@ -38,13 +41,15 @@ export async function createLmStepper(model: LoadedModel, slots: number, opts: S
   if (device) {
     if (!gpu) throw new Error(`${model.dir} has no device-cache graphs: convert it with \`parley convert --precision fp32|fp16|int4\``);
     const stepper = await GpuLmRunner.create(model.lm, {
-      temporal: model.path(gpu.temporal), depformer: gpu.depformer.map((f) => model.path(f)), precision: gpu.precision, window: gpu.window,
+      temporal: model.path(gpu.temporal), depformer: gpu.depformer.map((f) => model.path(f)), depformerFrame: model.path(gpu.depformerFrame),
+      precision: gpu.precision, window: gpu.window,
     }, slots, opts);
     return { stepper, caches: 'device' };
   }
   const stepper = await LmRunner.create(model.lm, {
     temporal: model.path(model.manifest.files.temporal),
     depformer: model.manifest.files.depformer.map((f) => model.path(f)),
+    depformerFrame: model.path(model.manifest.files.depformerFrame),
   }, slots, opts);
   return { stepper, caches: 'host' };
 }

@@ -65,6 +65,8 @@ export class GraphBuilder {
   private readonly outputs: IODef[] = [];
   private readonly usedNames = new Set<string>();
   private readonly constCache = new Map<string, Value>();
+  /** Initializers by their data array, so that a tensor used twice is stored once. */
+  private readonly byData = new WeakMap<WeightData, Map<string, Value>>();
   private readonly prefixes: string[] = [];
   private readonly domains = new Map<string, number>([['', 17]]);
   private counter = 0;
@@ -108,9 +110,16 @@ export class GraphBuilder {
     if (data.length !== expected) {
       throw new Error(`weight ${name}: ${data.length} elements for shape [${dims.join(', ')}]`);
     }
+    const key = `${dtype}:${dims.join('x')}`;
+    const known = this.byData.get(data)?.get(key);
+    if (known) return known;
     const full = this.fresh(name);
     this.initializers.push({ name: full, dtype, dims, data });
-    return { name: full };
+    const v = { name: full };
+    let forData = this.byData.get(data);
+    if (!forData) this.byData.set(data, (forData = new Map()));
+    forData.set(key, v);
+    return v;
   }
 
   constF32(values: number | number[], dims?: number[]): Value {

@@ -117,3 +117,17 @@ export function outputF32(out: ort.InferenceSession.OnnxValueMapType, name: stri
   if (!t) throw new Error(`graph output ${name} missing`);
   return t.data as Float32Array;
 }
+
+export function i32(data: Int32Array, dims: number[]): ort.Tensor {
+  return new ort.Tensor('int32', data, dims);
+}
+
+export function bool(data: Uint8Array, dims: number[]): ort.Tensor {
+  return new ort.Tensor('bool', data, dims);
+}
+
+export function outputI32(out: ort.InferenceSession.OnnxValueMapType, name: string): Int32Array {
+  const t = out[name];
+  if (!t) throw new Error(`graph output ${name} missing`);
+  return t.data as Int32Array;
+}

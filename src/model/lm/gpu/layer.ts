@@ -49,7 +49,9 @@ export function gpuLayer(c: LayerContext, s: GpuLayerSpec, input: Residual, atte
     const r1 = residualNorm(b, input, 'norm1', normWeights(src, `${s.prefix}.norm1`, s.norm, s.dim));
     const n1 = castTo(b, r1.normed, 'float32', act);
     const attnPrefix = `${s.prefix}.self_attn`;
-    const inProj = store.matrix(`${attnPrefix}.in_proj`, 3 * s.dim, s.dim, () => scaledInProj(src, attnPrefix, s, dh));
+    // Names identify a weight (per-step layers hold one per step): a store may cache by name.
+    const stepTag = s.perStep ? `.${s.step}` : '';
+    const inProj = store.matrix(`${attnPrefix}.in_proj${stepTag}`, 3 * s.dim, s.dim, () => scaledInProj(src, attnPrefix, s, dh));
     const qkv = b.reshape(lin(n1, 'self_attn.in_proj', inProj, 3 * s.dim, s.dim), [0, 3, s.heads, dh]);
     // One frame: [B, 1, H, Dh] and [B, H, 1, Dh] share a memory layout, so reshapes replace transposes.
     let q: Value;
@@ -65,7 +67,7 @@ export function gpuLayer(c: LayerContext, s: GpuLayerSpec, input: Residual, atte
     const toHeads = (t: Value) => b.reshape(t, [0, s.heads, 1, dh]);
     const att = attend(() => toHeads(q), toHeads(k), toHeads(v));
     const merged = b.reshape(att, [0, 1, s.dim]);
-    const outProj = store.matrix(`${attnPrefix}.out_proj`, s.dim, s.dim, () => projection(src, attnPrefix, 'out', s.step, s.steps, s.dim, s.dim));
+    const outProj = store.matrix(`${attnPrefix}.out_proj${stepTag}`, s.dim, s.dim, () => projection(src, attnPrefix, 'out', s.step, s.steps, s.dim, s.dim));
     let a = toF32(lin(merged, 'self_attn.out_proj', outProj, s.dim, s.dim));
     if (s.layerScale) a = b.mul(a, b.weight('ls1', src.get(`${s.prefix}.layer_scale_1.scale`, [s.dim]), [s.dim]));
     const r2 = residualNorm(b, { x: r1.x, pending: a }, 'norm2', normWeights(src, `${s.prefix}.norm2`, s.norm, s.dim));

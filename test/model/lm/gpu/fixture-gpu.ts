@@ -17,6 +17,7 @@ export async function fixtureGpuRunner(slots: number, precision: Precision = 'fp
   return GpuLmRunner.create(cfg, {
     temporal: encodeModel(g.temporal),
     depformer: g.depformer.map((d) => encodeModel(d)),
+    depformerFrame: encodeModel(g.depformerFrame),
     precision,
     window,
   }, slots, { provider: 'cpu', intraOpThreads: 1 });

@@ -1,0 +1,50 @@
+import type ort from 'onnxruntime-node';
+import { bool, f32, i32, i64 } from '../onnx/session.js';
+import { lmDims, type LmConfig } from './config.js';
+import { depNoneRow } from './gpu/depformer-graph.js';
+import { FRAME_IO } from './depformer-frame-graph.js';
+
+/** How each row draws its audio tokens in the depformer frame graph (Moshi's sample_token settings). */
+export interface AudioDraws {
+  /** [rows] 1: argmax (temperature <= 0 or top-k 1). */
+  greedy: Uint8Array;
+  /** [rows] */
+  temperature: Float32Array;
+  /** [rows] entries to draw among; <= 0 or >= card: all of them. */
+  topK: Int32Array;
+  /** [rows, Q] uniforms in [0, 1), one per codebook (ignored by greedy rows). */
+  uniforms: Float32Array;
+}
+
+/** The frame graph's feeds for the first `rows` rows. */
+export function depformerFrameFeeds(cfg: LmConfig, rows: number, hidden: Float32Array, textTokens: Int32Array, draws: AudioDraws): Record<string, ort.Tensor> {
+  const d = lmDims(cfg);
+  const card = d.card;
+  const kOf = (r: number) => (draws.greedy[r] ? 1 : draws.topK[r]! <= 0 ? card : Math.min(draws.topK[r]!, card));
+  let K = 1;
+  for (let r = 0; r < rows; r++) K = Math.max(K, kOf(r));
+  const mask = new Float32Array(rows * K);
+  const lastRank = new Int32Array(rows);
+  const invT = new Float32Array(rows);
+  const greedy = new Uint8Array(rows);
+  const text = new BigInt64Array(rows);
+  const none = depNoneRow(cfg, 0);
+  for (let r = 0; r < rows; r++) {
+    const k = kOf(r);
+    mask.fill(1, r * K, r * K + k);
+    lastRank[r] = k - 1;
+    greedy[r] = draws.greedy[r] ? 1 : 0;
+    invT[r] = greedy[r] ? 1 : 1 / draws.temperature[r]!;
+    text[r] = BigInt(textTokens[r]! < 0 ? none : textTokens[r]!);
+  }
+  return {
+    [FRAME_IO.hidden]: f32(hidden.subarray(0, rows * d.dim), [rows, d.dim]),
+    [FRAME_IO.textIndex]: i64(text, [rows]),
+    [FRAME_IO.uniforms]: f32(draws.uniforms.subarray(0, rows * d.depQ), [rows, d.depQ]),
+    [FRAME_IO.invTemperature]: f32(invT, [rows, 1]),
+    [FRAME_IO.greedy]: bool(greedy, [rows]),
+    [FRAME_IO.rankMask]: f32(mask, [rows, K]),
+    [FRAME_IO.lastRank]: i32(lastRank, [rows, 1]),
+    [FRAME_IO.topK]: i64(BigInt64Array.of(BigInt(K)), [1]),
+  };
+}
