@@ -12,9 +12,7 @@ export const FRAME_IO = {
   hidden: 'hidden',
   textIndex: 'text_index',
   invTemperature: 'inv_temperature',
-  greedy: 'greedy',
   rankMask: 'rank_mask',
-  lastRank: 'last_rank',
   topK: 'top_k',
   uniforms: 'uniforms',
   tokens: 'tokens',
@@ -30,8 +28,7 @@ export const FRAME_IO = {
  * Inputs:  hidden [B,D] float32 (temporal output), text_index [B] int64 (the
  *          text token's embedding row; "none" mapped to its zero row),
  *          uniforms [B,Q] float32 (one draw per codebook), and the rows'
- *          sampling settings (SamplingInputs: inv_temperature, greedy,
- *          rank_mask, last_rank, top_k).
+ *          sampling settings (SamplingInputs: inv_temperature, rank_mask, top_k).
  * Outputs: tokens [B,Q] int32.
  */
 export function buildDepformerFrameGraph(cfg: LmConfig, src: WeightSource, store: StorageWeights): GraphDef {
@@ -48,9 +45,7 @@ export function buildDepformerFrameGraph(cfg: LmConfig, src: WeightSource, store
   const uniforms = b.input(FRAME_IO.uniforms, 'float32', ['B', Q]);
   const sampling: SamplingInputs = {
     invTemperature: b.input(FRAME_IO.invTemperature, 'float32', ['B', 1]),
-    greedy: b.input(FRAME_IO.greedy, 'bool', ['B']),
     rankMask: b.input(FRAME_IO.rankMask, 'float32', ['B', 'K']),
-    lastRank: b.input(FRAME_IO.lastRank, 'int32', ['B', 1]),
     topK: b.input(FRAME_IO.topK, 'int64', [1]),
   };
   const ctx: LayerContext = { b, src: source, store: weights, act, rope: null };
@@ -64,7 +59,7 @@ export function buildDepformerFrameGraph(cfg: LmConfig, src: WeightSource, store
       const w = depWeightIndex(cfg, k);
       const inIndex = cfg.depformer_multi_linear ? w : 0;
       const wIn = weights.matrix(`depformer_in.${inIndex}`, d.depDim, d.dim, () => source.get(`depformer_in.${inIndex}.weight`, [d.depDim, d.dim]));
-      const proj = storedLinear(b, hidden, 'depformer_in', wIn, d.depDim, d.dim, act);
+      const proj = storedLinear(b, hidden, 'depformer_in', wIn, d.depDim, d.dim, act, 2);
       const embName = k === 0 ? 'depformer_text_emb.weight' : `depformer_emb.${k - 1}.weight`;
       // An extra zero row at depNoneRow for "no text token" (the caller maps -1 to it); sampled audio tokens are never -1.
       const rows = depNoneRow(cfg, k);
@@ -93,7 +88,7 @@ export function buildDepformerFrameGraph(cfg: LmConfig, src: WeightSource, store
       }
       const flat = castTo(b, b.squeeze(settle(b, x), [1]), 'float32', act);
       const wOut = weights.matrix(`linears.${k}`, d.card, d.depDim, () => source.get(`linears.${k}.weight`, [d.card, d.depDim]));
-      const logits = castTo(b, storedLinear(b, flat, 'linear', wOut, d.card, d.depDim, act), act, 'float32');
+      const logits = castTo(b, storedLinear(b, flat, 'linear', wOut, d.card, d.depDim, act, 2), act, 'float32');
       const token = sampleTokens(b, logits, b.slice(uniforms, [k], [k + 1], [1]), sampling);
       tokens.push(b.unsqueeze(token, [1]));
       prev = token;

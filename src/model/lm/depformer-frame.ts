@@ -1,5 +1,5 @@
 import type ort from 'onnxruntime-node';
-import { bool, f32, i32, i64 } from '../onnx/session.js';
+import { f32, i64 } from '../onnx/session.js';
 import { lmDims, type LmConfig } from './config.js';
 import { depNoneRow } from './gpu/depformer-graph.js';
 import { FRAME_IO } from './depformer-frame-graph.js';
@@ -16,35 +16,34 @@ export interface AudioDraws {
   uniforms: Float32Array;
 }
 
-/** The frame graph's feeds for the first `rows` rows. */
+/** Largest uniform fed to the graph: keeps u · total below the CDF's last step in float32. */
+const MAX_UNIFORM = 1 - 1e-6;
+
+/** The frame graph's feeds for the first `rows` rows. Greedy rows draw top-1 at u = 0 (see sampleTokens). */
 export function depformerFrameFeeds(cfg: LmConfig, rows: number, hidden: Float32Array, textTokens: Int32Array, draws: AudioDraws): Record<string, ort.Tensor> {
   const d = lmDims(cfg);
+  const Q = d.depQ;
   const card = d.card;
   const kOf = (r: number) => (draws.greedy[r] ? 1 : draws.topK[r]! <= 0 ? card : Math.min(draws.topK[r]!, card));
   let K = 1;
   for (let r = 0; r < rows; r++) K = Math.max(K, kOf(r));
   const mask = new Float32Array(rows * K);
-  const lastRank = new Int32Array(rows);
   const invT = new Float32Array(rows);
-  const greedy = new Uint8Array(rows);
+  const uniforms = new Float32Array(rows * Q);
   const text = new BigInt64Array(rows);
   const none = depNoneRow(cfg, 0);
   for (let r = 0; r < rows; r++) {
-    const k = kOf(r);
-    mask.fill(1, r * K, r * K + k);
-    lastRank[r] = k - 1;
-    greedy[r] = draws.greedy[r] ? 1 : 0;
-    invT[r] = greedy[r] ? 1 : 1 / draws.temperature[r]!;
+    mask.fill(1, r * K, r * K + kOf(r));
+    invT[r] = draws.greedy[r] ? 1 : 1 / draws.temperature[r]!;
+    if (!draws.greedy[r]) for (let q = 0; q < Q; q++) uniforms[r * Q + q] = Math.min(draws.uniforms[r * Q + q]!, MAX_UNIFORM);
     text[r] = BigInt(textTokens[r]! < 0 ? none : textTokens[r]!);
   }
   return {
     [FRAME_IO.hidden]: f32(hidden.subarray(0, rows * d.dim), [rows, d.dim]),
     [FRAME_IO.textIndex]: i64(text, [rows]),
-    [FRAME_IO.uniforms]: f32(draws.uniforms.subarray(0, rows * d.depQ), [rows, d.depQ]),
+    [FRAME_IO.uniforms]: f32(uniforms, [rows, Q]),
     [FRAME_IO.invTemperature]: f32(invT, [rows, 1]),
-    [FRAME_IO.greedy]: bool(greedy, [rows]),
     [FRAME_IO.rankMask]: f32(mask, [rows, K]),
-    [FRAME_IO.lastRank]: i32(lastRank, [rows, 1]),
     [FRAME_IO.topK]: i64(BigInt64Array.of(BigInt(K)), [1]),
   };
 }

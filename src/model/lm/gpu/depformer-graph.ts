@@ -40,7 +40,7 @@ export function buildGpuDepformerGraph(cfg: LmConfig, src: WeightSource, store: 
 
   const inIndex = cfg.depformer_multi_linear ? w : 0;
   const wIn = store.matrix(`depformer_in.${inIndex}`, d.depDim, d.dim, () => src.get(`depformer_in.${inIndex}.weight`, [d.depDim, d.dim]));
-  const proj = storedLinear(b, hidden, 'depformer_in', wIn, d.depDim, d.dim, act);
+  const proj = storedLinear(b, hidden, 'depformer_in', wIn, d.depDim, d.dim, act, 2);
   const embName = k === 0 ? 'depformer_text_emb.weight' : `depformer_emb.${k - 1}.weight`;
   const embRows = depNoneRow(cfg, k);
   const table = store.table(embName, embRows + 1, d.depDim, () => {
@@ -76,7 +76,7 @@ export function buildGpuDepformerGraph(cfg: LmConfig, src: WeightSource, store: 
   }
   const flat = castTo(b, b.squeeze(settle(b, x), [1]), 'float32', act);
   const wOut = store.matrix(`linears.${k}`, d.card, d.depDim, () => src.get(`linears.${k}.weight`, [d.card, d.depDim]));
-  const logits = castTo(b, storedLinear(b, flat, 'linear', wOut, d.card, d.depDim, act), act, 'float32');
+  const logits = castTo(b, storedLinear(b, flat, 'linear', wOut, d.card, d.depDim, act, 2), act, 'float32');
   b.output(logits, 'logits', 'float32', ['B', d.card]);
   return b.build();
 }

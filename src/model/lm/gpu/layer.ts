@@ -42,7 +42,7 @@ export interface LayerContext {
  */
 export function gpuLayer(c: LayerContext, s: GpuLayerSpec, input: Residual, attend: Attend): Residual {
   const { b, src, store, act } = c;
-  const lin = (h: Value, name: string, w: MatrixWeight, out: number, inp: number) => storedLinear(b, h, name, w, out, inp, act);
+  const lin = (h: Value, name: string, w: MatrixWeight, out: number, inp: number) => storedLinear(b, h, name, w, out, inp, act, 3);
   const toF32 = (h: Value) => castTo(b, h, act, 'float32');
   return b.scope(s.prefix, () => {
     const dh = s.dim / s.heads;

@@ -2,9 +2,37 @@ import { A, MS_DOMAIN, type DType, type GraphBuilder, type Value } from '../../o
 import type { NormWeights } from '../weight-names.js';
 import type { MatrixWeight } from './weights.js';
 
-/** `x @ W` for a stored Linear weight; x is in the activation dtype. */
-export function storedLinear(b: GraphBuilder, x: Value, name: string, w: MatrixWeight, out: number, inp: number, act: DType): Value {
-  if (w.kind === 'dense') return b.matmul(x, b.weight(name, w.data, [inp, out], act));
+/** Inner dimension from which a dense product is split along it (see splitCount). */
+export const SPLIT_K_FROM = 2048;
+
+/**
+ * How many slices a dense product's inner dimension is cut into: onnxruntime's
+ * WebGPU MatMul gives each workgroup one 32-column tile and walks the whole
+ * inner dimension, so a decode-shaped product (a few rows) against a
+ * 4096 x 12288 weight runs only a few hundred workgroups, far too few to read
+ * the weight at the device's bandwidth. Slices of at least 512 run side by
+ * side and are summed after.
+ */
+export function splitCount(inp: number): number {
+  if (inp < SPLIT_K_FROM) return 1;
+  let s = 1;
+  while (s < 16 && inp % (2 * s) === 0 && inp / (2 * s) >= 512) s *= 2;
+  return s;
+}
+
+/**
+ * `x @ W` for a stored Linear weight; x is [B, inp] (rank 2) or [B, 1, inp]
+ * (rank 3) in the activation dtype, and so is the result.
+ */
+export function storedLinear(b: GraphBuilder, x: Value, name: string, w: MatrixWeight, out: number, inp: number, act: DType, rank: 2 | 3): Value {
+  if (w.kind === 'dense') {
+    const S = splitCount(inp);
+    if (S === 1) return b.matmul(x, b.weight(name, w.data, [inp, out], act));
+    // [inp, out] row-major is [S, inp / S, out]: the same bytes, one batch per slice.
+    const slices = b.transpose(b.reshape(x, [0, S, inp / S]), [1, 0, 2]);
+    const partial = b.matmul(slices, b.weight(name, w.data, [S, inp / S, out], act));
+    return b.reshape(b.reduceSum(partial, [0], true), rank === 3 ? [-1, 1, out] : [-1, out]);
+  }
   const nb = inp / w.block;
   const packed = b.weight(`${name}.q4`, w.packed, [out, nb, w.block / 2], 'uint8');
   const scales = b.weight(`${name}.scales`, w.scales, [out * nb], act);

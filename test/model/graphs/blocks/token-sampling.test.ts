@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { sampleTokens } from '../../../../src/model/graphs/blocks/token-sampling.js';
 import { GraphBuilder } from '../../../../src/model/onnx/graph-builder.js';
 import { encodeModel } from '../../../../src/model/onnx/serialize.js';
-import { bool, createSession, f32, i32, i64, outputI32 } from '../../../../src/model/onnx/session.js';
+import { createSession, f32, i64, outputI32 } from '../../../../src/model/onnx/session.js';
 import { referenceDraw } from '../../../helpers/draw-reference.js';
 
 const N = 64;
@@ -14,9 +14,7 @@ async function sampler() {
   const u = b.input('u', 'float32', ['B', 1]);
   const tokens = sampleTokens(b, logits, u, {
     invTemperature: b.input('inv_t', 'float32', ['B', 1]),
-    greedy: b.input('greedy', 'bool', ['B']),
     rankMask: b.input('mask', 'float32', ['B', 'K']),
-    lastRank: b.input('last', 'int32', ['B', 1]),
     topK: b.input('k', 'int64', [1]),
   });
   b.output(tokens, 'tokens', 'int32', ['B']);
@@ -32,11 +30,9 @@ async function sampler() {
     rows.forEach((r, i) => logits.set(r.logits, i * N));
     const out = await session.run({
       logits: f32(logits, [B, N]),
-      u: f32(Float32Array.from(rows, (r) => r.u), [B, 1]),
+      u: f32(Float32Array.from(rows, (r) => (kOf(r) === 1 ? 0 : r.u)), [B, 1]),
       inv_t: f32(Float32Array.from(rows, (r) => (r.temperature > 0 ? 1 / r.temperature : 1)), [B, 1]),
-      greedy: bool(Uint8Array.from(rows, (r) => (kOf(r) === 1 ? 1 : 0)), [B]),
       mask: f32(mask, [B, K]),
-      last: i32(Int32Array.from(rows, (r) => kOf(r) - 1), [B, 1]),
       k: i64(BigInt64Array.of(BigInt(K)), [1]),
     });
     return outputI32(out, 'tokens');
@@ -67,7 +63,7 @@ test('greedy rows take the first largest logit, whatever their u', async () => {
   assert.deepEqual([...out], [9, 9]);
 });
 
-test('sampled rows draw what the inverse CDF over their sorted top-k gives for their u, with each row its own settings', async () => {
+test('sampled rows draw what the inverse CDF over their top-k gives for their u, with each row its own settings', async () => {
   const run = await sampler();
   const next = rng(7);
   let checked = 0;
@@ -97,7 +93,7 @@ test('draws never leave the row\'s top-k and follow its probabilities', async ()
   const M = 3000;
   const rows = Array.from({ length: M }, (_, i) => ({ logits, temperature, topK, u: (i + 0.5) / M }));
   const out = await run(rows);
-  const order = Array.from({ length: N }, (_, i) => i).sort((a, b) => logits[b]! - logits[a]!);
+  const order = Array.from({ length: N }, (_, i) => i).sort((a, b) => logits[b]! - logits[a]!); // the top-k, most probable first
   const allowed = new Set(order.slice(0, topK));
   const w = order.slice(0, topK).map((i) => Math.exp((logits[i]! - logits[order[0]!]!) / temperature));
   const total = w.reduce((a, b) => a + b, 0);
