@@ -5,8 +5,12 @@ import { parseLmConfig, type LmConfig } from './lm/config.js';
 import { mimiLayoutSchema, type MimiLayout } from './mimi/layout.js';
 
 export const MANIFEST_FILE = 'manifest.json';
-/** Bumped whenever graphs or their inputs change meaning (2: keys cached by row, not transposed; 3: depformer frame graphs). */
-export const MANIFEST_VERSION = 3;
+/**
+ * Bumped whenever graphs or their inputs change meaning (2: keys cached by
+ * row, not transposed; 3: depformer frame graphs; 4: their sampling inputs
+ * changed to float-only ones).
+ */
+export const MANIFEST_VERSION = 4;
 
 /** A converted model directory's manifest: what the server needs to load it quickly. */
 export const manifestSchema = z.object({
