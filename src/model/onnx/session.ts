@@ -112,22 +112,16 @@ export function i64(data: BigInt64Array, dims: number[]): ort.Tensor {
   return new ort.Tensor('int64', data, dims);
 }
 
-export function outputF32(out: ort.InferenceSession.OnnxValueMapType, name: string): Float32Array {
+function outputData(out: ort.InferenceSession.OnnxValueMapType, name: string): ort.Tensor['data'] {
   const t = out[name];
   if (!t) throw new Error(`graph output ${name} missing`);
-  return t.data as Float32Array;
+  return t.data;
 }
 
-export function i32(data: Int32Array, dims: number[]): ort.Tensor {
-  return new ort.Tensor('int32', data, dims);
-}
-
-export function bool(data: Uint8Array, dims: number[]): ort.Tensor {
-  return new ort.Tensor('bool', data, dims);
+export function outputF32(out: ort.InferenceSession.OnnxValueMapType, name: string): Float32Array {
+  return outputData(out, name) as Float32Array;
 }
 
 export function outputI32(out: ort.InferenceSession.OnnxValueMapType, name: string): Int32Array {
-  const t = out[name];
-  if (!t) throw new Error(`graph output ${name} missing`);
-  return t.data as Int32Array;
+  return outputData(out, name) as Int32Array;
 }
