@@ -1,10 +1,9 @@
 import type { WeightSource } from '../checkpoint/weights.js';
 import { sampleTokens, type SamplingInputs } from '../graphs/blocks/token-sampling.js';
 import { GraphBuilder, type GraphDef, type Value } from '../onnx/graph-builder.js';
-import { depWeightIndex, lmDims, type LmConfig } from './config.js';
-import { depNoneRow } from './gpu/depformer-graph.js';
-import { gpuLayer, type LayerContext } from './gpu/layer.js';
-import { castTo, settle, storedLinear, type Residual } from './gpu/ops.js';
+import { lmDims, type LmConfig } from './config.js';
+import { depformerStep, type DepCache } from './gpu/depformer-graph.js';
+import { castTo } from './gpu/ops.js';
 import { actType } from './gpu/precision.js';
 import type { MatrixWeight, StorageWeights } from './gpu/weights.js';
 
@@ -35,7 +34,6 @@ export function buildDepformerFrameGraph(cfg: LmConfig, src: WeightSource, store
   const d = lmDims(cfg);
   const act = actType(store.precision);
   const Q = d.depQ;
-  const Dh = d.depDimPerHead;
   const b = new GraphBuilder('depformer_frame');
   // Weights shared by several steps (configs without per-step weights) must reach the builder as the same arrays to be stored once.
   const source = memoSource(src);
@@ -48,48 +46,14 @@ export function buildDepformerFrameGraph(cfg: LmConfig, src: WeightSource, store
     rankMask: b.input(FRAME_IO.rankMask, 'float32', ['B', 'K']),
     topK: b.input(FRAME_IO.topK, 'int64', [1]),
   };
-  const ctx: LayerContext = { b, src: source, store: weights, act, rope: null };
-  const perStep = cfg.depformer_weights_per_step;
-  const pastK: (Value | null)[] = new Array<Value | null>(d.depLayers).fill(null);
-  const pastV: (Value | null)[] = new Array<Value | null>(d.depLayers).fill(null);
   const tokens: Value[] = [];
+  let past: DepCache[] | null = null;
   let prev: Value = textIndex;
   for (let k = 0; k < Q; k++) {
     b.scope(`step${k}`, () => {
-      const w = depWeightIndex(cfg, k);
-      const inIndex = cfg.depformer_multi_linear ? w : 0;
-      const wIn = weights.matrix(`depformer_in.${inIndex}`, d.depDim, d.dim, () => source.get(`depformer_in.${inIndex}.weight`, [d.depDim, d.dim]));
-      const proj = storedLinear(b, hidden, 'depformer_in', wIn, d.depDim, d.dim, act, 2);
-      const embName = k === 0 ? 'depformer_text_emb.weight' : `depformer_emb.${k - 1}.weight`;
-      // An extra zero row at depNoneRow for "no text token" (the caller maps -1 to it); sampled audio tokens are never -1.
-      const rows = depNoneRow(cfg, k);
-      const table = weights.table(embName, rows + 1, d.depDim, () => {
-        const t = new Float32Array((rows + 1) * d.depDim);
-        t.set(source.get(embName, [rows, d.depDim]), 0);
-        return t;
-      });
-      const tok = b.gather(b.weight('emb', table, [rows + 1, d.depDim], act), prev, 0);
-      let x: Residual = { x: castTo(b, b.unsqueeze(b.add(proj, tok), [1]), act, 'float32'), pending: null };
-      for (let l = 0; l < d.depLayers; l++) {
-        x = gpuLayer(ctx, {
-          prefix: `depformer.layers.${l}`, dim: d.depDim, heads: d.depHeads, ffnHidden: d.depFfnHidden,
-          norm: cfg.norm, gating: cfg.depformer_gating, layerScale: cfg.depformer_layer_scale !== null,
-          step: perStep ? w : 0, steps: perStep ? d.depWeightSets : 1, perStep,
-        }, x, (q, kk, v) => {
-          const newK = b.reshape(kk, [0, 0, Dh, 1]);
-          const presentK = pastK[l] ? b.concat([pastK[l]!, newK], 3) : newK;
-          const presentV = pastV[l] ? b.concat([pastV[l]!, v], 2) : v;
-          pastK[l] = presentK;
-          pastV[l] = presentV;
-          // With no earlier step the softmax over one score is exactly 1.
-          if (k === 0) return v;
-          return b.matmul(b.softmax(b.matmul(q(), presentK), -1), presentV);
-        });
-      }
-      const flat = castTo(b, b.squeeze(settle(b, x), [1]), 'float32', act);
-      const wOut = weights.matrix(`linears.${k}`, d.card, d.depDim, () => source.get(`linears.${k}.weight`, [d.card, d.depDim]));
-      const logits = castTo(b, storedLinear(b, flat, 'linear', wOut, d.card, d.depDim, act, 2), act, 'float32');
-      const token = sampleTokens(b, logits, b.slice(uniforms, [k], [k + 1], [1]), sampling);
+      const step = depformerStep(b, cfg, source, weights, k, hidden, prev, past);
+      past = step.present;
+      const token = sampleTokens(b, step.logits, b.slice(uniforms, [k], [k + 1], [1]), sampling);
       tokens.push(b.unsqueeze(token, [1]));
       prev = token;
     });
