@@ -28,6 +28,7 @@ export async function serve(argv: string[]): Promise<void> {
     modelDir: model.dir,
     provider: config.provider,
     lmCaches: config.lmCaches,
+    ...(config.codecProvider ? { codecProvider: config.codecProvider } : {}),
     threads: config.threads,
     maxSessions: config.maxSessions,
     tickMs: config.tickMs,
@@ -36,7 +37,7 @@ export async function serve(argv: string[]): Promise<void> {
   });
   const server = await createServer({ config, engine, tokenizer, logger, modelName: model.manifest.name });
   await server.app.listen({ host: config.host, port: config.port });
-  logger.info({ url: `ws://${config.host}:${config.port}/api/chat`, lmCaches: engine.info?.lmCaches }, 'parley is ready');
+  logger.info({ url: `ws://${config.host}:${config.port}/api/chat`, lmCaches: engine.info?.lmCaches, codecProvider: engine.info?.codecProvider }, 'parley is ready');
 
   let stopping = false;
   const stop = async (signal: string) => {

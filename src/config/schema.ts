@@ -19,6 +19,11 @@ export const serverConfigSchema = z
      * picks device for a GPU provider when the model has device graphs.
      */
     lmCaches: z.enum(['auto', 'host', 'device']).default('auto'),
+    /**
+     * Where the Mimi codec runs; absent: on \`provider\`. On a GPU, 'cpu' keeps
+     * Mimi's many small kernels on the host cores while the LM uses the device.
+     */
+    codecProvider: z.enum(['cpu', 'webgpu', 'cuda']).optional(),
     /** onnxruntime intra-op threads for the inference worker. */
     threads: positiveInt.max(256).default(2),
     maxSessions: positiveInt.max(1024).default(8),

@@ -17,9 +17,12 @@ const post = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMes
 
 async function main(opts: EngineOptions): Promise<void> {
   const model = loadModelDir(opts.modelDir);
-  const sessionOpts: SessionOptions = { provider: opts.provider, intraOpThreads: opts.threads, ...(opts.provider === 'webgpu' ? { webgpu: WEBGPU_SERVING } : {}) };
+  const sessionOptions = (provider: EngineOptions['provider']): SessionOptions =>
+    ({ provider, intraOpThreads: opts.threads, ...(provider === 'webgpu' ? { webgpu: WEBGPU_SERVING } : {}) });
+  const sessionOpts = sessionOptions(opts.provider);
   const { stepper: lm, caches } = await createLmStepper(model, opts.maxSessions, sessionOpts, opts.lmCaches);
-  const codec = await MimiRunner.create({ encoder: model.path(model.manifest.files.mimiEncoder), decoder: model.path(model.manifest.files.mimiDecoder) }, model.mimi, opts.maxSessions, sessionOpts);
+  const codecProvider = opts.codecProvider ?? opts.provider;
+  const codec = await MimiRunner.create({ encoder: model.path(model.manifest.files.mimiEncoder), decoder: model.path(model.manifest.files.mimiDecoder) }, model.mimi, opts.maxSessions, sessionOptions(codecProvider));
   const pipeline = new ModelPipeline(lm, codec, opts.maxSessions, opts.maxSessionSteps);
   const modelId = `${model.manifest.name}@${model.manifest.createdAt}`;
   const samplers = new Map<string, SessionSampler>();
@@ -106,6 +109,7 @@ async function main(opts: EngineOptions): Promise<void> {
       bytesPerSession: lm.bytesPerSlot + codec.bytesPerSlot,
       textCard: model.lm.text_card,
       lmCaches: caches,
+      codecProvider,
     },
   });
 }

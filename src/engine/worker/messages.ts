@@ -17,6 +17,8 @@ export interface EngineOptions {
   maxSessionSteps: number;
   /** Where the LM's KV caches live (see model/lm/lm-stepper.ts); default auto. */
   lmCaches?: LmCaches;
+  /** Where the Mimi codec runs; default: provider. */
+  codecProvider?: 'cpu' | 'webgpu' | 'cuda';
 }
 
 export type ToWorker =
@@ -39,6 +41,8 @@ export interface EngineInfo {
   textCard: number;
   /** Where the LM's KV caches ended up. */
   lmCaches: 'host' | 'device';
+  /** Where the Mimi codec runs. */
+  codecProvider: 'cpu' | 'webgpu' | 'cuda';
 }
 
 export type FromWorker =

@@ -1,0 +1,20 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EngineClient } from '../../src/engine/engine-client.js';
+import type { EngineOptions } from '../../src/engine/worker/messages.js';
+import { fixtureModelDir } from '../helpers/server-harness.js';
+
+const options = (codecProvider?: EngineOptions['codecProvider']): EngineOptions => ({
+  modelDir: fixtureModelDir(), provider: 'cpu', threads: 1, maxSessions: 1, tickMs: 20, maxQueuedFrames: 10, maxSessionSteps: 100,
+  ...(codecProvider ? { codecProvider } : {}),
+});
+
+test('the codec runs on the LM provider by default and the engine reports where', async () => {
+  const engine = await EngineClient.start(options());
+  assert.equal(engine.info?.codecProvider, 'cpu');
+  await engine.stop();
+});
+
+test('the codec is created on its own provider: one this machine lacks fails naming it', async () => {
+  await assert.rejects(EngineClient.start(options('cuda')), /execution provider 'cuda' is not available/);
+});
