@@ -72,9 +72,9 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-gpu-serve-'));
   convertModel(checkpointSource(args.fixture!), dir, () => {}, { gpuPrecision: 'fp32' });
   log(`serving ${sessions} sessions x ${frames} frames on ${provider}, host caches`);
-  const host = await serve(dir, 'host');
+  const host = await serve(dir, 'host', provider);
   log(`... device caches`);
-  const device = await serve(dir, 'device');
+  const device = await serve(dir, 'device', provider);
   log(`... device caches, Mimi on the CPU`);
   const cpuCodec = await serve(dir, 'device', 'cpu');
   const equal = (a: number[][][], b: number[][][]) => {

@@ -20,8 +20,8 @@ export const serverConfigSchema = z
      */
     lmCaches: z.enum(['auto', 'host', 'device']).default('auto'),
     /**
-     * Where the Mimi codec runs; absent: on \`provider\`. On a GPU, 'cpu' keeps
-     * Mimi's many small kernels on the host cores while the LM uses the device.
+     * Where the Mimi codec runs. Absent: on the host cores when provider is
+     * webgpu (Mimi's many small kernels are far slower there), else on provider.
      */
     codecProvider: z.enum(['cpu', 'webgpu', 'cuda']).optional(),
     /** onnxruntime intra-op threads for the inference worker. */

@@ -1,3 +1,5 @@
+import type { ExecutionProvider } from '../model/onnx/session.js';
+
 export interface CodecState {
   encoder: Float32Array[];
   decoder: Float32Array[];
@@ -16,4 +18,15 @@ export interface Codec {
   exportSlot(slot: number): CodecState;
   importSlot(slot: number, state: CodecState): void;
   moveSlot(from: number, to: number): void;
+}
+
+/**
+ * Where Mimi runs when the config does not say. On WebGPU its hundreds of
+ * small kernels per frame are bound by per-dispatch host cost: real-width
+ * Mimi measured 142 ms per frame at batch 1 on an H100 against 17 ms on
+ * 8 of the same machine's CPU cores (docs/gpu.md), so WebGPU serving keeps
+ * the codec on the host.
+ */
+export function defaultCodecProvider(lmProvider: ExecutionProvider): ExecutionProvider {
+  return lmProvider === 'webgpu' ? 'cpu' : lmProvider;
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HalfRoundedWeights } from '../model/checkpoint/weights.js';
 import { checkpointSource, convertModel } from '../model/convert.js';
 import type { Precision } from '../model/lm/gpu/precision.js';
 import { createLmStepper } from '../model/lm/lm-stepper.js';
@@ -32,6 +33,12 @@ export interface ParityVariant {
    * host caches, float32.
    */
   precision?: Precision;
+  /**
+   * Round the LM's weights to float16 and compute in float32 (host caches):
+   * the part of a float16 model's error due to its weights alone. Judged by
+   * the float16 bar.
+   */
+  roundWeights?: 'fp16';
 }
 
 /**
@@ -42,7 +49,9 @@ export async function runParity(fixtureDir: string, opts: SessionOptions = { pro
   const ref = loadReference(join(fixtureDir, 'reference.json'));
   const out = mkdtempSync(join(tmpdir(), 'parley-parity-'));
   try {
-    convertModel(checkpointSource(fixtureDir), out, () => {}, variant.precision ? { gpuPrecision: variant.precision } : {});
+    const source = checkpointSource(fixtureDir);
+    if (variant.roundWeights) source.lmWeights = new HalfRoundedWeights(source.lmWeights);
+    convertModel(source, out, () => {}, variant.precision ? { gpuPrecision: variant.precision } : {});
     const model = loadModelDir(out);
     const codec = await MimiRunner.create({ encoder: model.path(model.manifest.files.mimiEncoder), decoder: model.path(model.manifest.files.mimiDecoder) }, model.mimi, 1, opts);
     const mimi = await mimiParity(codec, ref.mimi);
@@ -58,7 +67,7 @@ export async function runParity(fixtureDir: string, opts: SessionOptions = { pro
         if (piece === ref.lm.text_pieces[t]) textMatched++;
       });
     }
-    const logitLimit = variant.precision && variant.precision !== 'fp32' ? FP16_TOLERANCE.logit : TOLERANCE.logit;
+    const logitLimit = (variant.precision && variant.precision !== 'fp32') || variant.roundWeights ? FP16_TOLERANCE.logit : TOLERANCE.logit;
     // Reduced precision: greedy decoding must agree over the first steps only (near-ties flip later).
     const greedySteps = logitLimit === TOLERANCE.logit ? ref.lm.steps : Math.min(FP16_TOLERANCE.greedySteps, ref.lm.steps);
     const greedyPrefix = matchedPrefix(lm.outputs, ref.lm.outputs, greedySteps);

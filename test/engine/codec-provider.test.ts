@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { defaultCodecProvider } from '../../src/engine/codec.js';
 import { EngineClient } from '../../src/engine/engine-client.js';
 import type { EngineOptions } from '../../src/engine/worker/messages.js';
 import { fixtureModelDir } from '../helpers/server-harness.js';
@@ -17,4 +18,10 @@ test('the codec runs on the LM provider by default and the engine reports where'
 
 test('the codec is created on its own provider: one this machine lacks fails naming it', async () => {
   await assert.rejects(EngineClient.start(options('cuda')), /execution provider 'cuda' is not available/);
+});
+
+test('WebGPU serving keeps Mimi on the host cores unless told otherwise; other providers keep it with the LM', () => {
+  assert.equal(defaultCodecProvider('webgpu'), 'cpu');
+  assert.equal(defaultCodecProvider('cuda'), 'cuda');
+  assert.equal(defaultCodecProvider('cpu'), 'cpu');
 });

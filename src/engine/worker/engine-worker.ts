@@ -3,6 +3,7 @@ import { loadModelDir } from '../../model/manifest.js';
 import { createLmStepper } from '../../model/lm/lm-stepper.js';
 import { WEBGPU_SERVING, type SessionOptions } from '../../model/onnx/session.js';
 import { MimiRunner } from '../../model/mimi/mimi-runner.js';
+import { defaultCodecProvider } from '../codec.js';
 import { ModelPipeline } from '../model-pipeline.js';
 import { Scheduler, type FrameOutput } from '../scheduler.js';
 import { SessionSampler } from '../session-sampler.js';
@@ -21,7 +22,7 @@ async function main(opts: EngineOptions): Promise<void> {
     ({ provider, intraOpThreads: opts.threads, ...(provider === 'webgpu' ? { webgpu: WEBGPU_SERVING } : {}) });
   const sessionOpts = sessionOptions(opts.provider);
   const { stepper: lm, caches } = await createLmStepper(model, opts.maxSessions, sessionOpts, opts.lmCaches);
-  const codecProvider = opts.codecProvider ?? opts.provider;
+  const codecProvider = opts.codecProvider ?? defaultCodecProvider(opts.provider);
   const codec = await MimiRunner.create({ encoder: model.path(model.manifest.files.mimiEncoder), decoder: model.path(model.manifest.files.mimiDecoder) }, model.mimi, opts.maxSessions, sessionOptions(codecProvider));
   const pipeline = new ModelPipeline(lm, codec, opts.maxSessions, opts.maxSessionSteps);
   const modelId = `${model.manifest.name}@${model.manifest.createdAt}`;

@@ -17,7 +17,7 @@ export interface EngineOptions {
   maxSessionSteps: number;
   /** Where the LM's KV caches live (see model/lm/lm-stepper.ts); default auto. */
   lmCaches?: LmCaches;
-  /** Where the Mimi codec runs; default: provider. */
+  /** Where the Mimi codec runs; default: defaultCodecProvider(provider). */
   codecProvider?: 'cpu' | 'webgpu' | 'cuda';
 }
 

@@ -1,3 +1,4 @@
+import { fromHalf, toHalf } from '../lm/gpu/precision.js';
 import { checkShape, SafetensorsFile } from './safetensors.js';
 
 /**
@@ -66,4 +67,22 @@ function hashString(s: string): number {
 
 export function checkWeightShape(label: string, name: string, expected: readonly number[], found: readonly number[]): void {
   checkShape(label, name, expected, found);
+}
+
+/**
+ * Another source's weights rounded to float16 and widened back: float16
+ * storage with float32 arithmetic, to tell how much of a float16 model's
+ * error comes from its weights alone (`parley parity --round-weights fp16`).
+ */
+export class HalfRoundedWeights implements WeightSource {
+  constructor(private readonly inner: WeightSource) {}
+  get label(): string {
+    return `${this.inner.label} (rounded to float16)`;
+  }
+  has(name: string): boolean {
+    return this.inner.has(name);
+  }
+  get(name: string, shape: readonly number[]): Float32Array {
+    return fromHalf(toHalf(this.inner.get(name, shape)));
+  }
 }
