@@ -4,15 +4,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeWav, parseWav, readWav, WavFormatError, writeWav } from '../../src/audio/wav.js';
 import { ffmpegDecode24k, run, sine, tempDir, toneFrequency } from '../fixtures-gen/audio.js';
+import { maxAbsDiff } from '../helpers/arrays.js';
 
 const dir = tempDir();
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 test('16-bit PCM round trip keeps samples within one quantisation step', async () => {
   const pcm = sine(440, 24000, 0.5, 0.8);

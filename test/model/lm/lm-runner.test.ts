@@ -2,17 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { embeddingIndices, embeddingLayout } from '../../../src/model/lm/embeddings.js';
 import { fixtureLmRunner } from '../../helpers/fixture.js';
-
-/** Deterministic token rows: stream 0 text, others audio. */
-function tokensAt(seed: number, step: number, streams: number, textCard: number, card: number): number[] {
-  return Array.from({ length: streams }, (_, s) => ((seed * 7919 + step * 104729 + s * 31) >>> 0) % (s === 0 ? textCard : card));
-}
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
+import { maxAbsDiff } from '../../helpers/arrays.js';
+import { tokensAt } from '../../helpers/lm-rows.js';
 
 test('stepping frame by frame with the KV cache equals one full-sequence pass, past the context window', async () => {
   const runner = await fixtureLmRunner(1);
@@ -30,7 +21,7 @@ test('stepping frame by frame with the KV cache equals one full-sequence pass, p
   }
   runner.resetSlot(0);
   const full = await runner.temporalStep(1, T, all);
-  assert.ok(maxDiff(stepped, full.hidden) < 1e-4, `max diff ${maxDiff(stepped, full.hidden)}`);
+  assert.ok(maxAbsDiff(stepped, full.hidden) < 1e-4, `max diff ${maxAbsDiff(stepped, full.hidden)}`);
   // And the cache the full pass left behind continues exactly like the stepped one.
   const next = new BigInt64Array(d.streams);
   embeddingIndices(layout, tokensAt(1, T, d.streams, d.textCard, d.card), next, 0);
@@ -38,7 +29,7 @@ test('stepping frame by frame with the KV cache equals one full-sequence pass, p
   runner.resetSlot(0);
   for (let t = 0; t < T; t++) await runner.temporalStep(1, 1, all.subarray(t * d.streams, (t + 1) * d.streams));
   const afterStepped = await runner.temporalStep(1, 1, next);
-  assert.ok(maxDiff(afterFull.hidden, afterStepped.hidden) < 1e-4);
+  assert.ok(maxAbsDiff(afterFull.hidden, afterStepped.hidden) < 1e-4);
   await runner.release();
 });
 
@@ -77,7 +68,7 @@ test('a batch of sessions at different positions gives each what it gets alone',
     const r = await runner.temporalStep(3, 1, idx);
     for (let s = 0; s < 3; s++) {
       const row = r.textLogits.subarray(s * d.textCard, (s + 1) * d.textCard);
-      assert.ok(maxDiff(row, alone[s]![i]!) < 1e-5, `session ${s} step ${i}: ${maxDiff(row, alone[s]![i]!)}`);
+      assert.ok(maxAbsDiff(row, alone[s]![i]!) < 1e-5, `session ${s} step ${i}: ${maxAbsDiff(row, alone[s]![i]!)}`);
     }
   }
   await runner.release();

@@ -63,9 +63,4 @@ export async function stepOne(runner: LmRunner, slot: number, tokens: ArrayLike<
   return out.textLogits.slice(slot * d.textCard, (slot + 1) * d.textCard);
 }
 
-export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
+export { maxAbsDiff } from '../../helpers/arrays.js';

@@ -7,18 +7,10 @@ import { lmParity } from '../../../../src/parity/lm-parity.js';
 import { loadReference } from '../../../../src/parity/reference.js';
 import { FIXTURE, fixtureLmConfig } from '../../../helpers/fixture.js';
 import { fixtureGpuRunner } from './fixture-gpu.js';
+import { maxAbsDiff } from '../../../helpers/arrays.js';
+import { tokensAt } from '../../../helpers/lm-rows.js';
 
 const ref = loadReference(join(FIXTURE, 'reference.json'));
-
-function tokensAt(seed: number, step: number, streams: number, textCard: number, card: number): number[] {
-  return Array.from({ length: streams }, (_, s) => ((seed * 7919 + step * 104729 + s * 31) >>> 0) % (s === 0 ? textCard : card));
-}
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 /** One temporal step for `rows` rows, row r fed seed[r]'s token stream at its own step count. */
 async function stepRows(runner: GpuLmRunner, seeds: number[], steps: number[], exec?: Uint8Array): Promise<Float32Array> {
@@ -76,7 +68,7 @@ test('rows at different positions each get what they get alone; skipped rows kee
     const logits = await stepRows(runner, [2, 3, 4], starts.map((s) => s + i));
     for (let s = 0; s < 3; s++) {
       const row = logits.subarray(s * d.textCard, (s + 1) * d.textCard);
-      assert.ok(maxDiff(row, alone[s]![i]!) < 1e-4, `row ${s} step ${i}: ${maxDiff(row, alone[s]![i]!)}`);
+      assert.ok(maxAbsDiff(row, alone[s]![i]!) < 1e-4, `row ${s} step ${i}: ${maxAbsDiff(row, alone[s]![i]!)}`);
     }
   }
   await runner.release();
@@ -96,7 +88,7 @@ test('moveSlot carries a session to another row, caches included', async () => {
   for (let t = 20; t < 30; t++) {
     const logits = await stepRows(runner, [7, 5], [t, t - 20]);
     const row = logits.subarray(0, d.textCard);
-    assert.ok(maxDiff(row, want[t]!) < 1e-4, `step ${t}: ${maxDiff(row, want[t]!)}`);
+    assert.ok(maxAbsDiff(row, want[t]!) < 1e-4, `step ${t}: ${maxAbsDiff(row, want[t]!)}`);
   }
   await runner.release();
 });
