@@ -20,8 +20,7 @@ async function main(opts: EngineOptions): Promise<void> {
   const model = loadModelDir(opts.modelDir);
   const sessionOptions = (provider: EngineOptions['provider']): SessionOptions =>
     ({ provider, intraOpThreads: opts.threads, ...(provider === 'webgpu' ? { webgpu: WEBGPU_SERVING } : {}) });
-  const sessionOpts = sessionOptions(opts.provider);
-  const { stepper: lm, caches } = await createLmStepper(model, opts.maxSessions, sessionOpts, opts.lmCaches);
+  const { stepper: lm, caches } = await createLmStepper(model, opts.maxSessions, sessionOptions(opts.provider), opts.lmCaches);
   const codecProvider = opts.codecProvider ?? defaultCodecProvider(opts.provider);
   const codec = await MimiRunner.create({ encoder: model.path(model.manifest.files.mimiEncoder), decoder: model.path(model.manifest.files.mimiDecoder) }, model.mimi, opts.maxSessions, sessionOptions(codecProvider));
   const pipeline = new ModelPipeline(lm, codec, opts.maxSessions, opts.maxSessionSteps);
