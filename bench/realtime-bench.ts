@@ -35,8 +35,18 @@ export interface RealtimeResult {
   rssStartMB: number;
   rssEndMB: number;
   rssPeakMB: number;
-  /** RSS growth from the end of warm-up to the end (MB). */
+  /** RSS growth from the end of warm-up to the end (MB), each read after a full collection of the main thread's heap. */
   memoryGrowthMB: number;
+  /** The main thread's V8 heap in use at those two points (MB). */
+  heapStartMB: number;
+  heapEndMB: number;
+}
+
+/** A full collection first where node runs with --expose-gc (the isolated runs do), so garbage not yet collected does not read as growth. */
+function collectedMemory(): { rssMB: number; heapMB: number } {
+  (globalThis as { gc?: () => void }).gc?.();
+  const m = process.memoryUsage();
+  return { rssMB: m.rss / 2 ** 20, heapMB: m.heapUsed / 2 ** 20 };
 }
 
 const TICK_MS = 80;
@@ -65,6 +75,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
   let framesOut = 0;
   let opened = 0;
   let rssStart = 0;
+  let heapStart = 0;
   let rssPeak = 0;
   const timers = new Set<NodeJS.Timeout>();
   let stopping = false;
@@ -115,7 +126,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     const rss = process.memoryUsage().rss / 2 ** 20;
     rssPeak = Math.max(rssPeak, rss);
     if (!rssStart && warm()) {
-      rssStart = rss;
+      ({ rssMB: rssStart, heapMB: heapStart } = collectedMemory());
       lag.enable();
     }
   }, 1000);
@@ -124,7 +135,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
   for (const t of timers) clearTimeout(t);
   clearInterval(memTimer);
   lag.disable();
-  const rssEnd = process.memoryUsage().rss / 2 ** 20;
+  const { rssMB: rssEnd, heapMB: heapEnd } = collectedMemory();
   await engine.stop();
   const tickMs = ticks.map((t) => t.ms);
   return {
@@ -146,7 +157,20 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     rssEndMB: round(rssEnd, 1),
     rssPeakMB: round(Math.max(rssPeak, rssEnd), 1),
     memoryGrowthMB: round(rssEnd - rssStart, 1),
+    heapStartMB: round(heapStart, 1),
+    heapEndMB: round(heapEnd, 1),
   };
+}
+
+/** This process's node flags without an inline script (-e/-p and its text), which the child would run again. */
+function nodeFlags(): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const a = process.execArgv[i]!;
+    if (['-e', '--eval', '-p', '--print'].includes(a)) i++;
+    else if (!/^--(eval|print)=/.test(a)) out.push(a);
+  }
+  return out;
 }
 
 /** runRealtime in a fresh child process (same node flags and environment). */
@@ -155,7 +179,7 @@ export async function runRealtimeIsolated(o: RealtimeOptions): Promise<RealtimeR
   const { fileURLToPath } = await import('node:url');
   const child = fileURLToPath(new URL('./realtime-child.js', import.meta.url));
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...process.execArgv, child, JSON.stringify(o)], { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...nodeFlags(), '--expose-gc', child, JSON.stringify(o)], { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`real-time run failed: ${err.message}\n${stderr}`));
       resolve(JSON.parse(stdout) as RealtimeResult);
     });
