@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModelDir } from '../../model/manifest.js';
 import { createLmStepper } from '../../model/lm/lm-stepper.js';
-import { WEBGPU_SERVING, type SessionOptions } from '../../model/onnx/session.js';
+import { servingOptions } from '../../model/onnx/session.js';
 import { MimiRunner } from '../../model/mimi/mimi-runner.js';
 import { defaultCodecProvider } from '../codec.js';
 import { ModelPipeline } from '../model-pipeline.js';
@@ -18,11 +18,9 @@ const post = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMes
 
 async function main(opts: EngineOptions): Promise<void> {
   const model = loadModelDir(opts.modelDir);
-  const sessionOptions = (provider: EngineOptions['provider']): SessionOptions =>
-    ({ provider, intraOpThreads: opts.threads, ...(provider === 'webgpu' ? { webgpu: WEBGPU_SERVING } : {}) });
-  const { stepper: lm, caches } = await createLmStepper(model, opts.maxSessions, sessionOptions(opts.provider), opts.lmCaches);
+  const { stepper: lm, caches } = await createLmStepper(model, opts.maxSessions, servingOptions(opts.provider, opts.threads), opts.lmCaches);
   const codecProvider = opts.codecProvider ?? defaultCodecProvider(opts.provider);
-  const codec = await MimiRunner.create({ encoder: model.path(model.manifest.files.mimiEncoder), decoder: model.path(model.manifest.files.mimiDecoder) }, model.mimi, opts.maxSessions, sessionOptions(codecProvider));
+  const codec = await MimiRunner.create({ encoder: model.path(model.manifest.files.mimiEncoder), decoder: model.path(model.manifest.files.mimiDecoder) }, model.mimi, opts.maxSessions, servingOptions(codecProvider, opts.threads));
   const pipeline = new ModelPipeline(lm, codec, opts.maxSessions, opts.maxSessionSteps);
   const modelId = `${model.manifest.name}@${model.manifest.createdAt}`;
   const samplers = new Map<string, SessionSampler>();

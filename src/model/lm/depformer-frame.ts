@@ -1,5 +1,5 @@
 import type ort from 'onnxruntime-node';
-import { f32, i64 } from '../onnx/session.js';
+import { f32, i64, outputI32 } from '../onnx/session.js';
 import { lmDims, type LmConfig } from './config.js';
 import { depNoneRow } from './gpu/depformer-graph.js';
 import { FRAME_IO } from './depformer-frame-graph.js';
@@ -46,4 +46,10 @@ export function depformerFrameFeeds(cfg: LmConfig, rows: number, hidden: Float32
     [FRAME_IO.rankMask]: f32(mask, [rows, K]),
     [FRAME_IO.topK]: i64(BigInt64Array.of(BigInt(K)), [1]),
   };
+}
+
+/** One run of the frame graph (either runner's): audio tokens [rows, Q]. `owner` names the runner in the error when it has no frame graph. */
+export async function runDepformerFrame(frame: ort.InferenceSession | null, owner: string, cfg: LmConfig, rows: number, hidden: Float32Array, textTokens: Int32Array, draws: AudioDraws): Promise<Int32Array> {
+  if (!frame) throw new Error(`this ${owner} was created without the depformer frame graph (its graphs' depformerFrame)`);
+  return outputI32(await frame.run(depformerFrameFeeds(cfg, rows, hidden, textTokens, draws)), FRAME_IO.tokens);
 }

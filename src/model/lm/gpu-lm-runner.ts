@@ -2,7 +2,7 @@ import type ort from 'onnxruntime-node';
 import type { WeightSource } from '../checkpoint/weights.js';
 import type { GraphDef } from '../onnx/graph-builder.js';
 import { encodeModel } from '../onnx/serialize.js';
-import { createSession, f32, i64, outputF32, outputI32, type SessionOptions } from '../onnx/session.js';
+import { createSession, f32, i64, outputF32, type SessionOptions } from '../onnx/session.js';
 import { ropeTables } from '../runtime/rope-tables.js';
 import { buildFillGraph, buildGatherRowsGraph, buildMergeGraph, type MergeAt } from './gpu/cache-graphs.js';
 import { CacheBook } from './gpu/cache-book.js';
@@ -14,8 +14,8 @@ import type { StorageWeights } from './gpu/weights.js';
 import { lmDims, type LmConfig, type LmDims } from './config.js';
 import { embeddingLayout } from './embeddings.js';
 import type { TemporalResult } from './lm-runner.js';
-import { depformerFrameFeeds, type AudioDraws } from './depformer-frame.js';
-import { buildDepformerFrameGraph, FRAME_IO } from './depformer-frame-graph.js';
+import { runDepformerFrame, type AudioDraws } from './depformer-frame.js';
+import { buildDepformerFrameGraph } from './depformer-frame-graph.js';
 
 export interface GpuLmGraphs {
   temporal: Uint8Array | string;
@@ -215,8 +215,7 @@ export class GpuLmRunner {
 
   /** The depformer's whole frame, sampling in the graph: audio tokens [rows, Q]. Only they cross back to the host. */
   async depformerFrame(rows: number, hidden: Float32Array, textTokens: Int32Array, draws: AudioDraws): Promise<Int32Array> {
-    if (!this.frame) throw new Error('this GpuLmRunner was created without the depformer frame graph (GpuLmGraphs.depformerFrame)');
-    return outputI32(await this.frame.run(depformerFrameFeeds(this.config, rows, hidden, textTokens, draws)), FRAME_IO.tokens);
+    return runDepformerFrame(this.frame, 'GpuLmRunner', this.config, rows, hidden, textTokens, draws);
   }
 
   /** Ends profiling on the model sessions (their traces are written then). */

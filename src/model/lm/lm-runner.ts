@@ -1,10 +1,9 @@
 import type ort from 'onnxruntime-node';
 import { KvRing } from '../runtime/kv-ring.js';
 import { causalBias, ropeTables } from '../runtime/rope-tables.js';
-import { createSession, f32, i64, outputF32, outputI32, type SessionOptions } from '../onnx/session.js';
+import { createSession, f32, i64, outputF32, type SessionOptions } from '../onnx/session.js';
 import { lmDims, type LmConfig, type LmDims } from './config.js';
-import { depformerFrameFeeds, type AudioDraws } from './depformer-frame.js';
-import { FRAME_IO } from './depformer-frame-graph.js';
+import { runDepformerFrame, type AudioDraws } from './depformer-frame.js';
 import { mobaBlocks, type MobaOptions } from './moba/blocks.js';
 import { PastScratch, pastBias, prefillPast, writeSlot } from './prefill-cache.js';
 
@@ -183,8 +182,7 @@ export class LmRunner {
 
   /** The depformer's whole frame, sampling in the graph: audio tokens [rows, Q]. */
   async depformerFrame(rows: number, hidden: Float32Array, textTokens: Int32Array, draws: AudioDraws): Promise<Int32Array> {
-    if (!this.frame) throw new Error('this LmRunner was created without the depformer frame graph (LmGraphs.depformerFrame)');
-    return outputI32(await this.frame.run(depformerFrameFeeds(this.config, rows, hidden, textTokens, draws)), FRAME_IO.tokens);
+    return runDepformerFrame(this.frame, 'LmRunner', this.config, rows, hidden, textTokens, draws);
   }
 
   async release(): Promise<void> {

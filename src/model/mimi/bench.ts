@@ -7,7 +7,7 @@ import { defaultMimiConfig, mimiDims } from './config.js';
 import { buildMimiGraphs } from './graphs.js';
 import { MimiRunner } from './mimi-runner.js';
 import { randomMimiWeights } from './random-weights.js';
-import { WEBGPU_SERVING, type ExecutionProvider } from '../onnx/session.js';
+import { servingOptions, type ExecutionProvider } from '../onnx/session.js';
 
 async function main(): Promise<void> {
   const sessions = Number(process.argv[2] ?? 2);
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < pcm.length; i++) pcm[i] = 0.3 * Math.sin(i * 0.05) + 0.05 * Math.sin(i * 1.3);
   for (const threads of threadList) {
     t0 = performance.now();
-    const runner = await MimiRunner.create(models, graphs.layout, sessions, { provider, intraOpThreads: threads, ...(provider === 'webgpu' ? { webgpu: WEBGPU_SERVING } : {}) });
+    const runner = await MimiRunner.create(models, graphs.layout, sessions, servingOptions(provider, threads));
     console.log(`threads=${threads}: sessions created in ${(performance.now() - t0).toFixed(0)} ms; state ${runner.bytesPerSlot} bytes/slot`);
     let codes = await runner.encode(sessions, pcm);
     await runner.decode(sessions, codes);

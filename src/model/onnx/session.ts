@@ -35,6 +35,11 @@ export const defaultSessionOptions: SessionOptions = { provider: 'cpu', intraOpT
 /** The WebGPU settings the server runs with (what docs/gpu.md measured best: buffers reused, no API validation). */
 export const WEBGPU_SERVING: WebGpuOptions = { storageBufferCacheMode: 'simple', validationMode: 'disabled' };
 
+/** Session options as the server uses them: WebGPU sessions get WEBGPU_SERVING. */
+export function servingOptions(provider: ExecutionProvider, intraOpThreads: number): SessionOptions {
+  return { provider, intraOpThreads, ...(provider === 'webgpu' ? { webgpu: WEBGPU_SERVING } : {}) };
+}
+
 /** Per-session additions for device-resident state (see lm/gpu/). */
 export interface SessionExtras {
   /**
