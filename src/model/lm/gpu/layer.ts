@@ -12,10 +12,10 @@ export type GpuLayerSpec = LayerSpec;
 /**
  * Attention over the layer's cache for one new token per row. Gets q, k, v
  * as [B, H, 1, Dh] in the activation dtype (q scaled, rotated where RoPE
- * applies; q lazily, for attention that needs no scores) and returns the
+ * applies) and returns the
  * attended values [B, H, 1, Dh]; it also declares the cache outputs.
  */
-export type Attend = (q: () => Value, k: Value, v: Value) => Value;
+export type Attend = (q: Value, k: Value, v: Value) => Value;
 
 /** Per-row RoPE tables [B, Dh/2] in the activation dtype, and each row's index [B, 1] int64. */
 export interface RopeTables {
@@ -34,39 +34,43 @@ export interface LayerContext {
 }
 
 /**
- * One Moshi transformer layer for a single new frame per row, in the device
- * graphs' mixed precision, close to Moshi's own bf16 inference: the residual
- * stream and norms in float32, projections, attention, KV caches and FFN in
- * the activation dtype (float16 for fp16/int4). The layer's last residual
- * add is left pending for the next norm to fuse (see Residual).
+ * One Moshi transformer layer for a single new frame per row ([B, D], rank 2
+ * throughout), in the device graphs' mixed precision, close to Moshi's own
+ * bf16 inference: the residual stream and norms in float32, projections,
+ * attention, KV caches and FFN in the activation dtype (float16 for
+ * fp16/int4). The layer's last residual add is left pending for the next
+ * norm to fuse (see Residual).
+ *
+ * Written for few operators: on WebGPU every node costs host time whatever
+ * its size (docs/gpu.md), so q, k and v come out of one reshape already in
+ * heads layout and RoPE rotates q and k together in that layout.
  */
 export function gpuLayer(c: LayerContext, s: GpuLayerSpec, input: Residual, attend: Attend): Residual {
   const { b, src, store, act } = c;
-  const lin = (h: Value, name: string, w: MatrixWeight, out: number, inp: number) => storedLinear(b, h, name, w, out, inp, act, 3);
+  const lin = (h: Value, name: string, w: MatrixWeight, out: number, inp: number) => storedLinear(b, h, name, w, out, inp, act, 2);
   const toF32 = (h: Value) => castTo(b, h, act, 'float32');
   return b.scope(s.prefix, () => {
     const dh = s.dim / s.heads;
+    const H = s.heads;
     const r1 = residualNorm(b, input, 'norm1', normWeights(src, `${s.prefix}.norm1`, s.norm, s.dim));
     const n1 = castTo(b, r1.normed, 'float32', act);
     const attnPrefix = `${s.prefix}.self_attn`;
     // Names identify a weight (per-step layers hold one per step): a store may cache by name.
     const stepTag = s.perStep ? `.${s.step}` : '';
     const inProj = store.matrix(`${attnPrefix}.in_proj${stepTag}`, 3 * s.dim, s.dim, () => scaledInProj(src, attnPrefix, s, dh));
-    const qkv = b.reshape(lin(n1, 'self_attn.in_proj', inProj, 3 * s.dim, s.dim), [0, 3, s.heads, dh]);
-    // One frame: [B, 1, H, Dh] and [B, H, 1, Dh] share a memory layout, so reshapes replace transposes.
+    // [B, 3D] is [B, 3, H, Dh] in memory, so also [B, 3H, 1, Dh]: q, k and v split off in heads layout.
+    const qkv = b.reshape(lin(n1, 'self_attn.in_proj', inProj, 3 * s.dim, s.dim), [0, 3 * H, 1, dh]);
     let q: Value;
     let k: Value;
     let v: Value;
     if (c.rope) {
-      const [qk, vv] = b.split(qkv, [2, 1], 1) as [Value, Value];
-      const [qq, kk] = b.split(rope(b, qk, c.rope, dh, 2 * s.heads), [1, 1], 1) as [Value, Value];
-      [q, k, v] = [qq, kk, vv];
+      const [qk, vv] = b.split(qkv, [2 * H, H], 1) as [Value, Value];
+      [q, k] = b.split(rope(b, qk, c.rope, 2 * H), [H, H], 1) as [Value, Value];
+      v = vv;
     } else {
-      [q, k, v] = b.split(qkv, [1, 1, 1], 1) as [Value, Value, Value];
+      [q, k, v] = b.split(qkv, [H, H, H], 1) as [Value, Value, Value];
     }
-    const toHeads = (t: Value) => b.reshape(t, [0, s.heads, 1, dh]);
-    const att = attend(() => toHeads(q), toHeads(k), toHeads(v));
-    const merged = b.reshape(att, [0, 1, s.dim]);
+    const merged = b.reshape(attend(q, k, v), [0, s.dim]);
     const outProj = store.matrix(`${attnPrefix}.out_proj${stepTag}`, s.dim, s.dim, () => projection(src, attnPrefix, 'out', s.step, s.steps, s.dim, s.dim));
     let a = toF32(lin(merged, 'self_attn.out_proj', outProj, s.dim, s.dim));
     if (s.layerScale) a = b.mul(a, b.weight('ls1', src.get(`${s.prefix}.layer_scale_1.scale`, [s.dim]), [s.dim]));
@@ -92,14 +96,13 @@ function scaledInProj(src: WeightSource, prefix: string, s: GpuLayerSpec, dh: nu
 }
 
 /**
- * Interleaved RoPE on q and k together ([B, 2, H, Dh]) as one
- * RotaryEmbedding kernel: its cos/sin "cache" rows are the batch rows' own
- * tables ([B, Dh/2]) and each row's position id is its row index.
+ * Interleaved RoPE on q and k together, [B, 2H, 1, Dh] (the 4-D heads
+ * layout), as one RotaryEmbedding kernel: its cos/sin "cache" rows are the
+ * batch rows' own tables ([B, Dh/2]) and each row's position id is its row
+ * index.
  */
-function rope(b: GraphBuilder, x: Value, t: RopeTables, dh: number, heads: number): Value {
-  const heads2 = b.reshape(x, [0, 1, -1]);
-  const out = b.op1('RotaryEmbedding', [heads2, t.rowIds, t.cos, t.sin], { interleaved: A.i(1), num_heads: A.i(heads) }, MS_DOMAIN);
-  return b.reshape(out, [0, 2, -1, dh]);
+function rope(b: GraphBuilder, x: Value, t: RopeTables, heads: number): Value {
+  return b.op1('RotaryEmbedding', [x, t.rowIds, t.cos, t.sin], { interleaved: A.i(1), num_heads: A.i(heads) }, MS_DOMAIN);
 }
 
 /** SiLU and friends in the activation dtype; activations with float32 constants go through float32. */

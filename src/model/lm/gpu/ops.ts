@@ -11,13 +11,15 @@ export const SPLIT_K_FROM = 2048;
  * inner dimension, so a decode-shaped product (a few rows) against a
  * 4096 x 12288 weight runs only a few hundred workgroups, far too few to read
  * the weight at the device's bandwidth. Slices of at least 512 run side by
- * side and are summed after.
+ * side and are summed after. A split costs three more nodes (reshape,
+ * transpose, sum), each a dispatch of host time, so a product that would only
+ * halve is left whole.
  */
 export function splitCount(inp: number): number {
   if (inp < SPLIT_K_FROM) return 1;
   let s = 1;
   while (s < 16 && inp % (2 * s) === 0 && inp / (2 * s) >= 512) s *= 2;
-  return s;
+  return s < 4 ? 1 : s;
 }
 
 /**
@@ -31,7 +33,8 @@ export function storedLinear(b: GraphBuilder, x: Value, name: string, w: MatrixW
     // [inp, out] row-major is [S, inp / S, out]: the same bytes, one batch per slice.
     const slices = b.transpose(b.reshape(x, [0, S, inp / S]), [1, 0, 2]);
     const partial = b.matmul(slices, b.weight(name, w.data, [S, inp / S, out], act));
-    return b.reshape(b.reduceSum(partial, [0], true), rank === 3 ? [-1, 1, out] : [-1, out]);
+    // Rank 2 needs no reshape after the sum: [S, B, out] summed over S is [B, out].
+    return rank === 3 ? b.reshape(b.reduceSum(partial, [0], true), [-1, 1, out]) : b.reduceSum(partial, [0], false);
   }
   const nb = inp / w.block;
   const packed = b.weight(`${name}.q4`, w.packed, [out, nb, w.block / 2], 'uint8');

@@ -29,7 +29,7 @@ export const TEMPORAL_IO = {
  *          ring_len [1] int64 (C), row_ids [B,1] int64 (0..B-1, RoPE's table rows),
  *          big_k_{l} [B,H,Dh,C], big_v_{l} [B,H,C,Dh], win_k_{l} [B,H,Dh,N], win_v_{l} [B,H,N,Dh]
  *          (activation dtype; C is free).
- * Outputs: hidden [B,1,D], text_logits [B,1,text_card] (float32),
+ * Outputs: hidden [B,D], text_logits [B,text_card] (float32),
  *          win_k_out_{l}, win_v_out_{l} (the next window).
  */
 export function buildGpuTemporalGraph(cfg: LmConfig, src: WeightSource, store: StorageWeights, window: number): GraphDef {
@@ -54,7 +54,8 @@ export function buildGpuTemporalGraph(cfg: LmConfig, src: WeightSource, store: S
     return t;
   });
   const emb = b.gather(b.weight('emb_table', embTable, [layout.rows, d.dim], act), tokens, 0);
-  let x: Residual = { x: castTo(b, b.reduceSum(emb, [2], false), act, 'float32'), pending: null };
+  // [B, 1, S, D] summed over the streams (and the one frame): the residual stream is [B, D].
+  let x: Residual = { x: castTo(b, b.reduceSum(emb, [1, 2], false), act, 'float32'), pending: null };
 
   const ctx: LayerContext = { b, src, store, act, rope: { cos, sin, rowIds } };
   for (let l = 0; l < d.layers; l++) {
@@ -71,8 +72,7 @@ export function buildGpuTemporalGraph(cfg: LmConfig, src: WeightSource, store: S
       const nextV = b.concat([b.slice(winV, [1], [N], [2]), v], 2);
       b.output(nextK, TEMPORAL_IO.winKOut(l), act, ['B', d.heads, d.dimPerHead, N]);
       b.output(nextV, TEMPORAL_IO.winVOut(l), act, ['B', d.heads, N, d.dimPerHead]);
-      const qq = q();
-      const p = b.softmax(b.add(b.concat([b.matmul(qq, bigK), b.matmul(qq, nextK)], -1), bias), -1);
+      const p = b.softmax(b.add(b.concat([b.matmul(q, bigK), b.matmul(q, nextK)], -1), bias), -1);
       // Split the probabilities at C (the ring's length, known only at run time).
       const pBig = b.op1('Slice', [p, b.constI64([0]), ringLen, b.constI64([-1])]);
       const pWin = b.op1('Slice', [p, ringLen, b.constI64([Number.MAX_SAFE_INTEGER]), b.constI64([-1])]);
@@ -80,9 +80,9 @@ export function buildGpuTemporalGraph(cfg: LmConfig, src: WeightSource, store: S
     });
   }
   const hidden = residualNorm(b, x, 'out_norm', normWeights(src, 'out_norm', cfg.norm, d.dim)).normed;
-  b.output(hidden, 'hidden', 'float32', ['B', 1, d.dim]);
+  b.output(hidden, 'hidden', 'float32', ['B', d.dim]);
   const wText = store.matrix('text_linear', d.textCard, d.dim, () => src.get('text_linear.weight', [d.textCard, d.dim]));
-  const logits = castTo(b, storedLinear(b, castTo(b, hidden, 'float32', act), 'text_linear', wText, d.textCard, d.dim, act, 3), act, 'float32');
-  b.output(logits, 'text_logits', 'float32', ['B', 1, d.textCard]);
+  const logits = castTo(b, storedLinear(b, castTo(b, hidden, 'float32', act), 'text_linear', wText, d.textCard, d.dim, act, 2), act, 'float32');
+  b.output(logits, 'text_logits', 'float32', ['B', d.textCard]);
   return b.build();
 }

@@ -5,12 +5,13 @@ import { GraphBuilder } from '../../../../src/model/onnx/graph-builder.js';
 import { encodeModel } from '../../../../src/model/onnx/serialize.js';
 import { createSession, f32 } from '../../../../src/model/onnx/session.js';
 
-test('large inner dimensions are cut into slices of at least 512, small ones are not', () => {
+test('large inner dimensions are cut into at least four slices of at least 512, small ones are not', () => {
   assert.equal(splitCount(512), 1);
   assert.equal(splitCount(1024), 1);
   assert.equal(splitCount(4096), 8);
   assert.equal(splitCount(11264), 16);
   assert.equal(splitCount(3000), 4); // 750 per slice; 375 would be too small
+  assert.equal(splitCount(2730), 1); // only two slices of 1365: not worth three more nodes
 });
 
 async function linearOf(inp: number, out: number, rank: 2 | 3, w: Float32Array): Promise<(x: Float32Array, B: number) => Promise<Float32Array>> {
