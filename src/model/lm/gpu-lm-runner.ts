@@ -46,7 +46,7 @@ export function buildGpuLmGraphs(cfg: LmConfig, src: WeightSource, store: Storag
 interface CacheSessions {
   fill: ort.InferenceSession;
   gather: ort.InferenceSession;
-  merge: Map<string, ort.InferenceSession>;
+  merge: Map<MergeAt, ort.InferenceSession>;
 }
 
 const GPU_OUT = 'gpu-buffer' as const;
@@ -99,11 +99,9 @@ export class GpuLmRunner {
     const extras = (outs: string[]) => ({ preferredOutputLocation: Object.fromEntries(outs.map((o) => [o, GPU_OUT])), profilePrefix: gopts.profilePrefix });
     const winOuts = Array.from({ length: d.layers }, (_, l) => [TEMPORAL_IO.winKOut(l), TEMPORAL_IO.winVOut(l)]).flat();
     const temporal = await createSession(graphs.temporal, opts, extras(winOuts));
-    const small = (g: GraphDef) => createSession(encodeModel(inlineOutputs(g)), opts, { preferredOutputLocation: { out: GPU_OUT } });
-    const merge = new Map<string, ort.InferenceSession>();
-    for (const axis of [2, 3] as const) {
-      for (const at of ['first', 'middle', 'last'] as const) merge.set(`${axis}:${at}`, await small(buildMergeGraph(act, axis, graphs.window, at)));
-    }
+    const small = (g: GraphDef, outs = ['out']) => createSession(encodeModel(inlineOutputs(g)), opts, { preferredOutputLocation: Object.fromEntries(outs.map((o) => [o, GPU_OUT])) });
+    const merge = new Map<MergeAt, ort.InferenceSession>();
+    for (const at of ['first', 'middle', 'last'] as const) merge.set(at, await small(buildMergeGraph(act, graphs.window, at), ['out_k', 'out_v']));
     const cache: CacheSessions = { fill: await small(buildFillGraph(act)), gather: await small(buildGatherRowsGraph(act)), merge };
     const frame = graphs.depformerFrame ? await createSession(graphs.depformerFrame, opts, extras([])) : null;
     const runner = new GpuLmRunner(config, slots, graphs.precision, graphs.window, temporal, graphs.depformer, opts, cache, gopts.capacity ?? config.context, frame, gopts.profilePrefix);
@@ -281,14 +279,13 @@ export class GpuLmRunner {
     const N = this.window;
     const where: MergeAt = at === 0 ? 'first' : at === C - N ? 'last' : 'middle';
     const offsets: Record<string, ort.Tensor> = where === 'middle' ? { at: i64(BigInt64Array.of(BigInt(at)), [1]), at_end: i64(BigInt64Array.of(BigInt(at + N)), [1]) } : {};
-    const merge = async (axis: 2 | 3, big: ort.Tensor, win: ort.Tensor): Promise<ort.Tensor> => {
-      const out = (await this.cache.merge.get(`${axis}:${where}`)!.run({ big, win, ...offsets }))['out']!;
-      big.dispose();
-      return out;
-    };
+    const merge = this.cache.merge.get(where)!;
     for (let l = 0; l < this.dims.layers; l++) {
-      this.bigK[l] = await merge(3, this.bigK[l]!, this.winK[l]!);
-      this.bigV[l] = await merge(2, this.bigV[l]!, this.winV[l]!);
+      const out = await merge.run({ big_k: this.bigK[l]!, win_k: this.winK[l]!, big_v: this.bigV[l]!, win_v: this.winV[l]!, ...offsets });
+      this.bigK[l]!.dispose();
+      this.bigV[l]!.dispose();
+      this.bigK[l] = out['out_k']!;
+      this.bigV[l] = out['out_v']!;
     }
     this.book.merged(at);
   }

@@ -9,10 +9,10 @@ import { encodeModel } from '../../../../src/model/onnx/serialize.js';
 import { FIXTURE, fixtureLmConfig } from '../../../helpers/fixture.js';
 
 /** The fixture's LM with its caches "on the device" (host tensors on the CPU provider). */
-export async function fixtureGpuRunner(slots: number, precision: Precision = 'fp32'): Promise<GpuLmRunner> {
+export async function fixtureGpuRunner(slots: number, precision: Precision = 'fp32', ring?: { window: number; capacity: number }): Promise<GpuLmRunner> {
   const cfg = fixtureLmConfig();
   const src = new SafetensorsWeights(SafetensorsFile.open(join(FIXTURE, 'model.safetensors')));
-  const window = windowFor(cfg.context);
+  const window = ring?.window ?? windowFor(cfg.context);
   const g = buildGpuLmGraphs(cfg, src, new ConvertedWeights(precision), window);
   return GpuLmRunner.create(cfg, {
     temporal: encodeModel(g.temporal),
@@ -20,5 +20,5 @@ export async function fixtureGpuRunner(slots: number, precision: Precision = 'fp
     depformerFrame: encodeModel(g.depformerFrame),
     precision,
     window,
-  }, slots, { provider: 'cpu', intraOpThreads: 1 });
+  }, slots, { provider: 'cpu', intraOpThreads: 1 }, ring ? { capacity: ring.capacity } : {});
 }

@@ -32,6 +32,16 @@ test('device-cache runner (float32) matches the reference past the context, thro
   await runner.release();
 });
 
+test('a ring longer than the context, folded at its start, middle and end, still matches the reference', async () => {
+  // Ring 48 in windows of 8: folds at offsets 0, 8 (a middle merge), ..., 40 (the last) within 56 steps.
+  const runner = await fixtureGpuRunner(1, 'fp32', { window: 8, capacity: 48 });
+  const r = await lmParity(runner, fixtureLmConfig().delays, ref.lm);
+  assert.ok(r.maxTextLogitDiff < 1e-4, `text ${r.maxTextLogitDiff}`);
+  assert.ok(r.maxDepformerLogitDiff < 1e-4, `depformer ${r.maxDepformerLogitDiff}`);
+  assert.equal(r.greedyMatched, r.greedyTotal);
+  await runner.release();
+});
+
 test('float16 weights and activations keep the fixture logits within 2e-2', async () => {
   const runner = await fixtureGpuRunner(1, 'fp16');
   const r = await lmParity(runner, fixtureLmConfig().delays, ref.lm);
