@@ -17,6 +17,8 @@ export interface StepTiming {
   meanMs: number;
   p50Ms: number;
   p95Ms: number;
+  /** Frames late at 80 ms show here: a fold stalls the step that runs it. */
+  p99Ms: number;
   maxMs: number;
   temporalP50Ms: number;
   depformerP50Ms: number;
@@ -75,6 +77,7 @@ export async function timeSteps(runner: GpuLmRunner, batch: number, warmup: numb
     meanMs: round(total.reduce((a, b) => a + b, 0) / total.length),
     p50Ms: round(median(total)),
     p95Ms: round(percentile(total, 95)),
+    p99Ms: round(percentile(total, 99)),
     maxMs: round(Math.max(...total)),
     temporalP50Ms: round(median(temporal)),
     depformerP50Ms: round(median(depformer)),

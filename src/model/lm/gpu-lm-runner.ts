@@ -5,7 +5,7 @@ import { encodeModel } from '../onnx/serialize.js';
 import { createSession, f32, i64, outputF32, type SessionOptions } from '../onnx/session.js';
 import { ropeTables } from '../runtime/rope-tables.js';
 import { buildFillGraph, buildGatherRowsGraph, buildMergeGraph, type MergeAt } from './gpu/cache-graphs.js';
-import { CacheBook } from './gpu/cache-book.js';
+import { CacheBook, foldGroupOf, foldPhase } from './gpu/cache-book.js';
 import { buildGpuDepformerGraph, DEP_IO, depNoneRow } from './gpu/depformer-graph.js';
 import { inlineOutputs } from './gpu/inline-outputs.js';
 import { actBytes, actType, type Precision } from './gpu/precision.js';
@@ -65,7 +65,9 @@ const GPU_OUT = 'gpu-buffer' as const;
  */
 export class GpuLmRunner {
   readonly dims: LmDims;
-  private book: CacheBook;
+  /** One per fold group (temporal-graph.ts), all at the same positions, each folding on its own steps. */
+  private books: CacheBook[];
+  private readonly foldGroups: number;
   private readonly bigK: ort.Tensor[] = [];
   private readonly bigV: ort.Tensor[] = [];
   private readonly winK: ort.Tensor[] = [];
@@ -90,7 +92,14 @@ export class GpuLmRunner {
     private readonly profilePrefix: string | undefined,
   ) {
     this.dims = lmDims(config);
-    this.book = new CacheBook(slotCount, capacity, window, config.context);
+    // The graph has one bias per fold group.
+    this.foldGroups = temporal.inputNames.filter((n) => n.startsWith('bias_')).length;
+    if (this.foldGroups < 1) throw new Error('GpuLmRunner: the temporal graph has no bias_<g> inputs (convert the model again with this version)');
+    this.books = this.newBooks(slotCount, capacity);
+  }
+
+  private newBooks(slots: number, capacity: number): CacheBook[] {
+    return Array.from({ length: this.foldGroups }, (_, g) => new CacheBook(slots, capacity, this.window, this.config.context, foldPhase(g, this.foldGroups, this.window)));
   }
 
   static async create(config: LmConfig, graphs: GpuLmGraphs, slots: number, opts: SessionOptions, gopts: GpuRunnerOptions = {}): Promise<GpuLmRunner> {
@@ -115,7 +124,7 @@ export class GpuLmRunner {
 
   /** Ring length C. */
   get capacity(): number {
-    return this.book.capacity;
+    return this.books[0]!.capacity;
   }
 
   /** Bytes of KV cache held per session on the device. */
@@ -128,18 +137,18 @@ export class GpuLmRunner {
   async reallocate(slots: number, capacity = this.config.context): Promise<void> {
     this.disposeCaches();
     this.slotCount = slots;
-    this.book = new CacheBook(slots, capacity, this.window, this.config.context);
+    this.books = this.newBooks(slots, capacity);
     this.perm = null;
     await this.allocate();
   }
 
   resetSlot(slot: number): void {
-    this.book.reset(slot);
+    for (const book of this.books) book.reset(slot);
   }
 
   moveSlot(from: number, to: number): void {
     if (from === to) return;
-    this.book.move(from, to);
+    for (const book of this.books) book.move(from, to);
     const perm = this.perm ?? Int32Array.from({ length: this.slotCount }, (_, i) => i);
     perm[to] = perm[from]!;
     this.perm = perm;
@@ -242,16 +251,16 @@ export class GpuLmRunner {
     tokens.set(indices.subarray(0, rows * S));
     const ex = new Uint8Array(B);
     for (let r = 0; r < rows; r++) ex[r] = exec ? (exec[r]! ? 1 : 0) : 1;
-    const rope = ropeTables(this.book.positions, B, 1, d.dimPerHead, this.config.max_period);
+    const rope = ropeTables(this.books[0]!.positions, B, 1, d.dimPerHead, this.config.max_period);
     const W = this.capacity + this.window;
     const feeds: Record<string, ort.Tensor> = {
       tokens: i64(tokens, [B, 1, S]),
       rope_cos: f32(rope.cos, [B, 1, 1, d.dimPerHead / 2, 1]),
       rope_sin: f32(rope.sin, [B, 1, 1, d.dimPerHead / 2, 1]),
-      bias: f32(this.book.bias(), [B, 1, 1, W]),
       ring_len: i64(BigInt64Array.of(BigInt(this.capacity)), [1]),
       row_ids: i64(BigInt64Array.from({ length: B }, (_, r) => BigInt(r)), [B, 1]),
     };
+    this.books.forEach((book, g) => (feeds[TEMPORAL_IO.bias(g)] = f32(book.bias(), [B, 1, 1, W])));
     for (let l = 0; l < d.layers; l++) {
       feeds[TEMPORAL_IO.bigK(l)] = this.bigK[l]!;
       feeds[TEMPORAL_IO.bigV(l)] = this.bigV[l]!;
@@ -265,29 +274,32 @@ export class GpuLmRunner {
       this.winK[l] = out[TEMPORAL_IO.winKOut(l)]!;
       this.winV[l] = out[TEMPORAL_IO.winVOut(l)]!;
     }
-    const at = this.book.advance(ex);
-    if (at !== null) await this.fold(at);
+    for (let g = 0; g < this.books.length; g++) {
+      const at = this.books[g]!.advance(ex);
+      if (at !== null) await this.fold(g, at);
+    }
     return {
       hidden: outputF32(out, 'hidden').subarray(0, rows * d.dim),
       textLogits: outputF32(out, 'text_logits').subarray(0, rows * d.textCard),
     };
   }
 
-  /** Writes the full window into the ring at `at`, one cache tensor at a time (peak extra memory: one layer). */
-  private async fold(at: number): Promise<void> {
+  /** Writes fold group g's windows into its rings at `at`, one layer at a time (peak extra memory: one layer's rings). */
+  private async fold(g: number, at: number): Promise<void> {
     const C = this.capacity;
     const N = this.window;
     const where: MergeAt = at === 0 ? 'first' : at === C - N ? 'last' : 'middle';
     const offsets: Record<string, ort.Tensor> = where === 'middle' ? { at: i64(BigInt64Array.of(BigInt(at)), [1]), at_end: i64(BigInt64Array.of(BigInt(at + N)), [1]) } : {};
     const merge = this.cache.merge.get(where)!;
     for (let l = 0; l < this.dims.layers; l++) {
+      if (foldGroupOf(l, this.dims.layers, this.foldGroups) !== g) continue;
       const out = await merge.run({ big_k: this.bigK[l]!, win_k: this.winK[l]!, big_v: this.bigV[l]!, win_v: this.winV[l]!, ...offsets });
       this.bigK[l]!.dispose();
       this.bigV[l]!.dispose();
       this.bigK[l] = out['out_k']!;
       this.bigV[l] = out['out_v']!;
     }
-    this.book.merged(at);
+    this.books[g]!.merged(at);
   }
 
   private async applyMoves(): Promise<void> {

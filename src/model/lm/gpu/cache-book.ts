@@ -8,6 +8,10 @@
  * keys are stored rotated at their own positions, so slot order does not
  * matter to attention. A row that skips steps (exec = 0) therefore keeps
  * C global steps of history rather than C of its own frames.
+ *
+ * A book with a `phase` folds at the steps where step + phase is a multiple
+ * of N (its first fold comes early, with a partly filled window): books of
+ * different layer groups then fold on different steps (see foldGroupOf).
  */
 export class CacheBook {
   readonly positions: Int32Array;
@@ -17,6 +21,8 @@ export class CacheBook {
   readonly winPos: Int32Array;
   /** Steps taken by the runner (all rows). */
   step = 0;
+  /** Folds done: the next goes to ring offset (folds * N) mod C. */
+  private folds = 0;
 
   constructor(
     readonly slots: number,
@@ -25,8 +31,10 @@ export class CacheBook {
     readonly window: number,
     /** The model's attention span: a query at p sees positions > p - context. */
     readonly context: number,
+    readonly phase = 0,
   ) {
     if (capacity % window !== 0 || window >= capacity) throw new Error(`cache window ${window} must divide the ring length ${capacity} and be shorter`);
+    if (!Number.isInteger(phase) || phase < 0 || phase >= window) throw new Error(`cache fold phase ${phase} must be in [0, ${window})`);
     this.positions = new Int32Array(slots);
     this.ringPos = new Int32Array(slots * capacity).fill(-1);
     this.winPos = new Int32Array(slots * window).fill(-1);
@@ -72,7 +80,7 @@ export class CacheBook {
   /**
    * Records a step: the window shifts, rows with exec set store their new
    * frame and advance. Returns the ring offset to fold the window into when
-   * it has just filled, else null (then call `merged`).
+   * its fold is due, else null (then call `merged`).
    */
   advance(exec?: Uint8Array): number | null {
     const N = this.window;
@@ -84,7 +92,8 @@ export class CacheBook {
       if (on) this.positions[r]! += 1;
     }
     this.step++;
-    return this.step % N === 0 ? (this.step - N) % this.capacity : null;
+    if ((this.step + this.phase) % N !== 0) return null;
+    return (this.folds++ * N) % this.capacity;
   }
 
   /** The window now lives in the ring at `offset`; its slots become stale. */
@@ -96,6 +105,25 @@ export class CacheBook {
     }
     this.winPos.fill(-1);
   }
+}
+
+/**
+ * Layer l's fold group when L layers are folded in G groups: contiguous
+ * runs of layers. Each group has its own cache book with phase
+ * group * N / G, so a step folds at most one group: the ring copy that
+ * stalled a whole step once per N steps is cut into G smaller ones.
+ */
+export function foldGroupOf(layer: number, layers: number, groups: number): number {
+  return Math.floor((layer * groups) / layers);
+}
+
+export function foldPhase(group: number, groups: number, window: number): number {
+  return Math.floor((group * window) / groups);
+}
+
+/** Fold groups for a temporal graph: up to 4, no more than the layers or the window's frames. */
+export function foldGroupsFor(layers: number, window: number): number {
+  return Math.max(1, Math.min(4, layers, window));
 }
 
 /**

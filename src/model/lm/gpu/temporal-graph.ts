@@ -4,11 +4,14 @@ import { lmDims, type LmConfig } from '../config.js';
 import { embeddingLayout } from '../embeddings.js';
 import { normWeights } from '../weight-names.js';
 import { gpuLayer, type LayerContext } from './layer.js';
+import { foldGroupOf, foldGroupsFor } from './cache-book.js';
 import { castTo, residualNorm, storedLinear, type Residual } from './ops.js';
 import { actType } from './precision.js';
 import type { StorageWeights } from './weights.js';
 
 export const TEMPORAL_IO = {
+  /** The attention bias of fold group g (cache-book.ts: foldGroupOf). */
+  bias: (g: number) => `bias_${g}`,
   bigK: (l: number) => `big_k_${l}`,
   bigV: (l: number) => `big_v_${l}`,
   winK: (l: number) => `win_k_${l}`,
@@ -24,15 +27,16 @@ export const TEMPORAL_IO = {
  * shifted by one with the new frame appended: only the window is copied per
  * step; the runner folds it into the ring every N steps (cache-graphs.ts).
  *
- * Inputs:  tokens [B,1,S] int64, rope_cos / rope_sin [B,1,1,Dh/2,1], bias [B,1,1,C+N]
- *          (float32; 0 visible, -inf hidden; the window's last slot is the new frame),
+ * Inputs:  tokens [B,1,S] int64, rope_cos / rope_sin [B,1,1,Dh/2,1], bias_{g} [B,1,1,C+N]
+ *          (float32; 0 visible, -inf hidden; the window's last slot is the new frame;
+ *          one per fold group: the layers of a group fold together, groups on different steps),
  *          ring_len [1] int64 (C), row_ids [B,1] int64 (0..B-1, RoPE's table rows),
  *          big_k_{l} [B,H,Dh,C], big_v_{l} [B,H,C,Dh], win_k_{l} [B,H,Dh,N], win_v_{l} [B,H,N,Dh]
  *          (activation dtype; C is free).
  * Outputs: hidden [B,D], text_logits [B,text_card] (float32),
  *          win_k_out_{l}, win_v_out_{l} (the next window).
  */
-export function buildGpuTemporalGraph(cfg: LmConfig, src: WeightSource, store: StorageWeights, window: number): GraphDef {
+export function buildGpuTemporalGraph(cfg: LmConfig, src: WeightSource, store: StorageWeights, window: number, foldGroups = foldGroupsFor(cfg.num_layers, window)): GraphDef {
   const d = lmDims(cfg);
   const act = actType(store.precision);
   const N = window;
@@ -42,7 +46,7 @@ export function buildGpuTemporalGraph(cfg: LmConfig, src: WeightSource, store: S
   const cos = table('rope_cos');
   const sin = table('rope_sin');
   const rowIds = b.input('row_ids', 'int64', ['B', 1]);
-  const bias = castTo(b, b.input('bias', 'float32', ['B', 1, 1, 'CN']), 'float32', act);
+  const biases = Array.from({ length: foldGroups }, (_, g) => castTo(b, b.input(TEMPORAL_IO.bias(g), 'float32', ['B', 1, 1, 'CN']), 'float32', act));
   // C as an input: a Shape of a device cache could pull the cache to the host (CPU-placed shape ops).
   const ringLen = b.input('ring_len', 'int64', [1]);
 
@@ -63,6 +67,7 @@ export function buildGpuTemporalGraph(cfg: LmConfig, src: WeightSource, store: S
     const bigV = b.input(TEMPORAL_IO.bigV(l), act, ['B', d.heads, 'C', d.dimPerHead]);
     const winK = b.input(TEMPORAL_IO.winK(l), act, ['B', d.heads, d.dimPerHead, N]);
     const winV = b.input(TEMPORAL_IO.winV(l), act, ['B', d.heads, N, d.dimPerHead]);
+    const bias = biases[foldGroupOf(l, d.layers, foldGroups)]!;
     x = gpuLayer(ctx, {
       prefix: `transformer.layers.${l}`, dim: d.dim, heads: d.heads, ffnHidden: d.ffnHidden,
       norm: cfg.norm, gating: cfg.gating, layerScale: cfg.layer_scale !== null, step: 0, steps: 1, perStep: false,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CacheBook, windowFor } from '../../../../src/model/lm/gpu/cache-book.js';
+import { CacheBook, foldGroupOf, foldGroupsFor, foldPhase, windowFor } from '../../../../src/model/lm/gpu/cache-book.js';
 import { inlineOutputs } from '../../../../src/model/lm/gpu/inline-outputs.js';
 import { GraphBuilder } from '../../../../src/model/onnx/graph-builder.js';
 
@@ -25,6 +25,34 @@ test('a row sees exactly its last `context` positions across ring, window and fo
       book.merged(at);
     }
   }
+});
+
+test('a book with a phase folds early, then every N steps, and still sees exactly the last `context` positions', () => {
+  const [C, N, phase] = [12, 4, 3];
+  const book = new CacheBook(1, C, N, C, phase);
+  const folds: number[] = [];
+  for (let step = 0; step < 40; step++) {
+    const visible = [...book.bias()].filter((v) => v === 0).length;
+    assert.equal(visible, 1 + Math.min(step, C - 1), `step ${step}`);
+    const at = book.advance();
+    if (at !== null) {
+      folds.push(step + 1);
+      assert.equal(at, ((folds.length - 1) * N) % C);
+      book.merged(at);
+    }
+  }
+  assert.deepEqual(folds.slice(0, 3), [1, 5, 9]); // step + phase a multiple of N
+});
+
+test('fold groups split the layers into contiguous runs, each with its own phase', () => {
+  assert.equal(foldGroupsFor(32, 100), 4);
+  assert.equal(foldGroupsFor(2, 20), 2);
+  assert.equal(foldGroupsFor(6, 3), 3);
+  const groups = Array.from({ length: 32 }, (_, l) => foldGroupOf(l, 32, 4));
+  assert.deepEqual([0, 1, 2, 3].map((g) => groups.filter((x) => x === g).length), [8, 8, 8, 8]);
+  assert.ok(groups.every((g, l) => l === 0 || g >= groups[l - 1]!));
+  assert.deepEqual([0, 1, 2, 3].map((g) => foldPhase(g, 4, 100)), [0, 25, 50, 75]);
+  assert.throws(() => new CacheBook(1, 12, 4, 12, 4), /phase/);
 });
 
 test('skipped steps store nothing and do not advance the row', () => {
