@@ -5,7 +5,7 @@ import { inlineOutputs } from '../../../../src/model/lm/gpu/inline-outputs.js';
 import { GraphBuilder } from '../../../../src/model/onnx/graph-builder.js';
 
 test('window length divides the ring and is shorter than it', () => {
-  assert.equal(windowFor(3000), 100);
+  assert.equal(windowFor(3000), 50);
   assert.equal(windowFor(40), 20);
   assert.equal(windowFor(7), 1);
   assert.equal(windowFor(64, 16), 16);
@@ -45,7 +45,7 @@ test('a book with a phase folds early, then every N steps, and still sees exactl
 });
 
 test('fold groups split the layers into contiguous runs, each with its own phase', () => {
-  assert.equal(foldGroupsFor(32, 100), 4);
+  assert.equal(foldGroupsFor(32, 50), 4);
   assert.equal(foldGroupsFor(2, 20), 2);
   assert.equal(foldGroupsFor(6, 3), 3);
   const groups = Array.from({ length: 32 }, (_, l) => foldGroupOf(l, 32, 4));
