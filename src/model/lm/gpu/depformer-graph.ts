@@ -39,7 +39,7 @@ export function depformerStep(b: GraphBuilder, cfg: LmConfig, src: WeightSource,
   const w = depWeightIndex(cfg, k);
   const inIndex = cfg.depformer_multi_linear ? w : 0;
   const wIn = store.matrix(`depformer_in.${inIndex}`, d.depDim, d.dim, () => src.get(`depformer_in.${inIndex}.weight`, [d.depDim, d.dim]));
-  const proj = storedLinear(b, hidden, 'depformer_in', wIn, d.depDim, d.dim, act, 2);
+  const proj = storedLinear(b, hidden, 'depformer_in', wIn, d.depDim, d.dim, act);
   const embName = k === 0 ? 'depformer_text_emb.weight' : `depformer_emb.${k - 1}.weight`;
   // An extra zero row at depNoneRow for "no token" (callers map -1 to it).
   const embRows = depNoneRow(cfg, k);
@@ -72,7 +72,7 @@ export function depformerStep(b: GraphBuilder, cfg: LmConfig, src: WeightSource,
   }
   const flat = castTo(b, settle(b, x), 'float32', act);
   const wOut = store.matrix(`linears.${k}`, d.card, d.depDim, () => src.get(`linears.${k}.weight`, [d.card, d.depDim]));
-  const logits = castTo(b, storedLinear(b, flat, 'linear', wOut, d.card, d.depDim, act, 2), act, 'float32');
+  const logits = castTo(b, storedLinear(b, flat, 'linear', wOut, d.card, d.depDim, act), act, 'float32');
   return { logits, present };
 }
 

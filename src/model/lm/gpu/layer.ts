@@ -12,8 +12,8 @@ export type GpuLayerSpec = LayerSpec;
 /**
  * Attention over the layer's cache for one new token per row. Gets q, k, v
  * as [B, H, 1, Dh] in the activation dtype (q scaled, rotated where RoPE
- * applies) and returns the
- * attended values [B, H, 1, Dh]; it also declares the cache outputs.
+ * applies) and returns the attended values [B, H, 1, Dh]; it also declares
+ * the cache outputs.
  */
 export type Attend = (q: Value, k: Value, v: Value) => Value;
 
@@ -47,7 +47,7 @@ export interface LayerContext {
  */
 export function gpuLayer(c: LayerContext, s: GpuLayerSpec, input: Residual, attend: Attend): Residual {
   const { b, src, store, act } = c;
-  const lin = (h: Value, name: string, w: MatrixWeight, out: number, inp: number) => storedLinear(b, h, name, w, out, inp, act, 2);
+  const lin = (h: Value, name: string, w: MatrixWeight, out: number, inp: number) => storedLinear(b, h, name, w, out, inp, act);
   const toF32 = (h: Value) => castTo(b, h, act, 'float32');
   return b.scope(s.prefix, () => {
     const dh = s.dim / s.heads;

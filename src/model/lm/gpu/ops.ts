@@ -22,19 +22,16 @@ export function splitCount(inp: number): number {
   return s < 4 ? 1 : s;
 }
 
-/**
- * `x @ W` for a stored Linear weight; x is [B, inp] (rank 2) or [B, 1, inp]
- * (rank 3) in the activation dtype, and so is the result.
- */
-export function storedLinear(b: GraphBuilder, x: Value, name: string, w: MatrixWeight, out: number, inp: number, act: DType, rank: 2 | 3): Value {
+/** `x @ W` for a stored Linear weight; x is [B, inp] in the activation dtype, and so is the result [B, out]. */
+export function storedLinear(b: GraphBuilder, x: Value, name: string, w: MatrixWeight, out: number, inp: number, act: DType): Value {
   if (w.kind === 'dense') {
     const S = splitCount(inp);
     if (S === 1) return b.matmul(x, b.weight(name, w.data, [inp, out], act));
     // [inp, out] row-major is [S, inp / S, out]: the same bytes, one batch per slice.
     const slices = b.transpose(b.reshape(x, [0, S, inp / S]), [1, 0, 2]);
     const partial = b.matmul(slices, b.weight(name, w.data, [S, inp / S, out], act));
-    // Rank 2 needs no reshape after the sum: [S, B, out] summed over S is [B, out].
-    return rank === 3 ? b.reshape(b.reduceSum(partial, [0], true), [-1, 1, out]) : b.reduceSum(partial, [0], false);
+    // [S, B, out] summed over S is [B, out]: no reshape after the sum.
+    return b.reduceSum(partial, [0], false);
   }
   const nb = inp / w.block;
   const packed = b.weight(`${name}.q4`, w.packed, [out, nb, w.block / 2], 'uint8');

@@ -87,7 +87,7 @@ export function buildGpuTemporalGraph(cfg: LmConfig, src: WeightSource, store: S
   const hidden = residualNorm(b, x, 'out_norm', normWeights(src, 'out_norm', cfg.norm, d.dim)).normed;
   b.output(hidden, 'hidden', 'float32', ['B', d.dim]);
   const wText = store.matrix('text_linear', d.textCard, d.dim, () => src.get('text_linear.weight', [d.textCard, d.dim]));
-  const logits = castTo(b, storedLinear(b, castTo(b, hidden, 'float32', act), 'text_linear', wText, d.textCard, d.dim, act, 2), act, 'float32');
+  const logits = castTo(b, storedLinear(b, castTo(b, hidden, 'float32', act), 'text_linear', wText, d.textCard, d.dim, act), act, 'float32');
   b.output(logits, 'text_logits', 'float32', ['B', d.textCard]);
   return b.build();
 }
