@@ -5,7 +5,6 @@ import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseLmConfig, type LmConfig } from '../src/model/lm/config.js';
 import { buildGpuLmGraphs, type GpuLmGraphs } from '../src/model/lm/gpu-lm-runner.js';
-import { windowFor } from '../src/model/lm/gpu/cache-book.js';
 import type { Precision } from '../src/model/lm/gpu/precision.js';
 import { RandomStorageWeights } from '../src/model/lm/gpu/weights.js';
 import { writeModel } from '../src/model/onnx/serialize.js';
@@ -29,10 +28,9 @@ export function buildDeviceModel(cfg: LmConfig, preset: string, precision: Preci
   const t0 = performance.now();
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const window = windowFor(cfg.context);
   // Norm scales (the only tensors read through the source) follow the preset's rule.
   const src = presetSource(preset).lmWeights;
-  const g = buildGpuLmGraphs(cfg, src, new RandomStorageWeights(precision, 1234), window);
+  const g = buildGpuLmGraphs(cfg, src, new RandomStorageWeights(precision, 1234));
   log(`  built ${precision} graphs in ${((performance.now() - t0) / 1000).toFixed(1)} s; writing`);
   const temporal = join(dir, 'temporal.onnx');
   writeModel(g.temporal, temporal);
@@ -46,7 +44,7 @@ export function buildDeviceModel(cfg: LmConfig, preset: string, precision: Preci
   const bytes = (f: string) => statSync(f).size + (exists(`${f}.data`) ? statSync(`${f}.data`).size : 0);
   return {
     cfg,
-    graphs: { temporal, depformer, depformerFrame, precision, window },
+    graphs: { temporal, depformer, depformerFrame, precision },
     // Served frames read the frame graph's copy of the depformer weights.
     weightBytes: { temporal: bytes(temporal), depformer: bytes(depformerFrame) },
     buildSeconds: (performance.now() - t0) / 1000,

@@ -13,7 +13,7 @@ export interface StepTiming {
   /** Ring length used (the model's context unless memory is short). */
   capacity: number;
   steps: number;
-  /** Mean over whole windows, so one cache fold per `window` steps is included. */
+  /** Mean over all timed steps. */
   meanMs: number;
   p50Ms: number;
   p95Ms: number;
@@ -84,7 +84,7 @@ export async function timeSteps(runner: GpuLmRunner, batch: number, warmup: numb
   };
 }
 
-/** KV bytes one step reads for `batch` rows: every layer's ring and window, keys and values. */
+/** KV bytes one step reads for `batch` rows: every layer's ring, keys and values. */
 export function kvBytesPerStep(runner: GpuLmRunner, batch: number): number {
   return runner.bytesPerSlot * batch;
 }
@@ -137,7 +137,3 @@ export async function measureDispatchOverhead(opts: SessionOptions, nodes = 500,
   return { nodes, usPerNode: round(us, 2) };
 }
 
-/** Step counts: one whole window (so the mean includes its fold) at least. */
-export function stepsFor(window: number, min = 20): number {
-  return Math.ceil(min / window) * window;
-}

@@ -15,7 +15,7 @@ import { providerAvailable, type ExecutionProvider, type SessionOptions } from '
 import { runParity, type ParityVariant } from '../src/parity/run-parity.js';
 import { buildDeviceModel, presetLmConfig, type BuiltModel } from './gpu-model.js';
 import { summarizeProfiles, type ProfileSummary } from './gpu-profile.js';
-import { kvBytesPerStep, measureCopyBandwidth, measureDispatchOverhead, stepsFor, timeSteps, type CopyBandwidth, type StepTiming } from './gpu-timing.js';
+import { kvBytesPerStep, measureCopyBandwidth, measureDispatchOverhead, timeSteps, type CopyBandwidth, type StepTiming } from './gpu-timing.js';
 import { round } from './stats.js';
 
 const { values: args } = parseArgs({
@@ -61,7 +61,7 @@ const opts: SessionOptions = {
 };
 const budgetMs = Number(args['budget-ms']);
 const GIB = 1024 ** 3;
-/** Device memory kept free for activations, the window and a fold's extra layer. */
+/** Device memory kept free for activations and the small graphs. */
 const MARGIN = 10 * GIB;
 
 interface PrecisionResult {
@@ -109,13 +109,10 @@ async function parityTable(): Promise<Record<string, unknown>[]> {
 
 /** Ring length for `batch` sessions: the model's context if it fits in device memory, else the longest that does. */
 function capacityFor(runner: GpuLmRunner, model: BuiltModel, batch: number, memory: number): number {
-  const perFrame = runner.bytesPerSlot / (runner.capacity + runner.window);
+  const perFrame = runner.bytesPerSlot / runner.capacity;
   const free = memory - model.weightBytes.temporal - model.weightBytes.depformer - MARGIN;
-  // A fold holds a layer's old and new key and value rings and the slices between them: about 4 more ring tensors.
-  const foldFrames = (4 * perFrame) / (2 * model.cfg.num_layers);
-  const frames = Math.floor(free / batch / (perFrame + foldFrames)) - runner.window;
-  const C = model.cfg.context;
-  return Math.min(C, Math.floor(frames / runner.window) * runner.window);
+  // Rings are written in place: no step or fold needs a second copy of any of them.
+  return Math.min(model.cfg.context, Math.floor(free / batch / perFrame));
 }
 
 async function benchPrecision(precision: Precision, memory: number, copyBps: number, save: () => unknown, state: State): Promise<PrecisionResult> {
@@ -143,7 +140,7 @@ async function benchPrecision(precision: Precision, memory: number, copyBps: num
     result.maxSessionsInMemory = Math.floor((memory - model.weightBytes.temporal - model.weightBytes.depformer - MARGIN) / runner.bytesPerSlot);
     try {
       const capacity = capacityFor(runner, model, batch, memory);
-      if (capacity < 2 * runner.window) return void log(`${precision}: batch ${batch} does not fit in device memory`);
+      if (capacity < 2) return void log(`${precision}: batch ${batch} does not fit in device memory`);
       await runner.reallocate(batch, capacity);
       if (profiling) {
         await timeSteps(runner, batch, 0, 3);
@@ -165,7 +162,7 @@ async function benchPrecision(precision: Precision, memory: number, copyBps: num
       try {
         await withRunner(b, async (runner, capacity) => {
         // Warm up past the first cache fold: its buffers are allocated once, then reused ('simple' cache).
-          const t = await timeSteps(runner, b, runner.window + 3, stepsFor(runner.window, 30));
+          const t = await timeSteps(runner, b, 5, 30);
         result.timings.push(t);
         const bytesPerStep = model.weightBytes.temporal + model.weightBytes.depformer + kvBytesPerStep(runner, b);
         const bps = bytesPerStep / (t.meanMs / 1000);
@@ -266,11 +263,11 @@ function writeResults(file: string, st: State) {
     sustainedSessionsP99Int4: int4?.sustainedSessionsP99 ?? null,
     bandwidthFraction: pick?.fraction ?? null,
     stepMsAtBatch: table(main),
-    stepMsAtBatchNote: `${main?.precision ?? '-'} weights; mean ms of whole frames (temporal step, text argmax on the host, then the depformer frame graph: ${presetLmConfig(args.preset!).dep_q} codebook steps drawing tokens in the graph at temperature 0.8, top-k 250) over whole cache windows; a batch whose full-context KV cache does not fit in device memory runs with a shorter ring (precisions[].timings[].capacity)`,
+    stepMsAtBatchNote: `${main?.precision ?? '-'} weights; mean ms of whole frames (temporal step, text argmax on the host, then the depformer frame graph: ${presetLmConfig(args.preset!).dep_q} codebook steps drawing tokens in the graph at temperature 0.8, top-k 250) over 30 frames after 5 warm-up frames; a batch whose full-context KV cache does not fit in device memory runs with a shorter ring (precisions[].timings[].capacity)`,
     stepMsAtBatchInt4: table(int4),
     budgetMs,
     copyBandwidth: st.copy,
-    bandwidthFractionNote: `bytes a frame must read (all weights + every row's KV ring and window) / mean frame time / device copy bandwidth (bytes read + written per second), at batch ${pick?.batch ?? '-'} ${main?.precision ?? ''}`,
+    bandwidthFractionNote: `bytes a frame must read (all weights + every row's KV ring) / mean frame time / device copy bandwidth (bytes read + written per second), at batch ${pick?.batch ?? '-'} ${main?.precision ?? ''}`,
     limits: limits(st, main, context),
     parity: st.parity,
     precisions: per,
@@ -315,8 +312,8 @@ function limits(st: State, main: PrecisionResult | undefined, context: number) {
     notes: [
       `Each frame executes ${prof?.nodesPerStep ?? '?'} onnxruntime nodes (the temporal graph, then the depformer frame graph with its ${presetLmConfig(args.preset!).dep_q} codebook steps and their sampling); at ${us ?? '?'} us of host time per dispatch (measured on a chain of tiny Adds) that is about ${dispatchMs ?? '?'} ms per frame whatever the batch, against ${at(1)?.meanMs ?? '?'} ms measured at batch 1 and a ${round(((main.weightBytes.temporal + main.weightBytes.depformer) / st.copy.bytesPerSecond) * 1000, 1)} ms weight-read floor at this run's copy bandwidth: ${dispatchMs !== null && at(1) && dispatchMs > 0.5 * at(1)!.meanMs ? 'per-kernel dispatch dominates the batch-1 frame' : 'dispatch is not the main cost at batch 1'}.`,
       `Profiled at batch ${prof?.batch ?? '?'} (WebGPU timestamp queries, which add their own cost): ${prof?.deviceMsPerStep ?? '?'} ms of kernel time per frame, ${matmulMs ?? '?'} ms of it in matrix products, which read ${profBytesGB === null ? '?' : profBytesGB.toFixed(1)} GB (weights + KV cache) per frame: ${matmulMs ? Math.round(((profBytesGB ?? 0) / matmulMs) * 1000) : '?'} GB/s, against ${(st.copy.bytesPerSecond / 2e9).toFixed(0)} GB/s read by the copy probe.`,
-      `At batch ${bw?.batch ?? '?'} a frame must read ${bw ? (bw.bytesPerStep / 1e9).toFixed(1) : '?'} GB (weights + every row's KV ring and window), ${floorMs === null ? '?' : round(floorMs, 1)} ms at this run's copy bandwidth; it took ${bw ? at(bw.batch)?.meanMs : '?'} ms, ${bw ? Math.round(100 * bw.fraction) : '?'}% of copy bandwidth (per-operator times in precisions[].profile).`,
-      'What would reach 32 sessions: replaying a frame without per-kernel host work (graph capture, which onnxruntime-node 1.30 cannot use: replays need outputs bound to fixed device buffers, and it cannot bind preallocated outputs), far fewer kernels (one fused attention over ring and window, fused QKV + RoPE), and decode-shaped kernels that read weights and the float16 KV cache at bandwidth; or the CUDA provider on the same graphs (few-microsecond launches, cuBLAS).',
+      `At batch ${bw?.batch ?? '?'} a frame must read ${bw ? (bw.bytesPerStep / 1e9).toFixed(1) : '?'} GB (weights + every row's KV ring), ${floorMs === null ? '?' : round(floorMs, 1)} ms at this run's copy bandwidth; it took ${bw ? at(bw.batch)?.meanMs : '?'} ms, ${bw ? Math.round(100 * bw.fraction) : '?'}% of copy bandwidth (per-operator times in precisions[].profile).`,
+      'What would reach 32 sessions: far fewer kernels per frame (a fused attention kernel over the ring, fused QKV + RoPE, the per-layer norms and residual adds fused), decode-shaped kernels that read the weights and the float16 KV ring at bandwidth, or the CUDA provider on the same graphs (few-microsecond launches, cuBLAS). WebGPU graph capture does work from onnxruntime-node with preallocated outputs, but on a chain of 400 tiny kernels it saved 2-23% (bench/results/gpu-probe-2026-11-23.json): the per-kernel cost is not mostly host-side encoding.',
     ],
   };
 }

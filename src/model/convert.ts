@@ -14,7 +14,6 @@ import { MANIFEST_FILE, MANIFEST_VERSION, type Manifest } from './manifest.js';
 import type { GraphDef } from './onnx/graph-builder.js';
 import { writeModel } from './onnx/serialize.js';
 import { buildGpuLmGraphs } from './lm/gpu-lm-runner.js';
-import { windowFor } from './lm/gpu/cache-book.js';
 import type { Precision } from './lm/gpu/precision.js';
 import { ConvertedWeights } from './lm/gpu/weights.js';
 
@@ -81,16 +80,15 @@ export function convertModel(src: ModelSource, outDir: string, log: (msg: string
   writeModel(inlineOutputs(buildDepformerFrameGraph(src.lm, src.lmWeights, new ConvertedWeights('fp32'))), join(outDir, 'depformer_frame.onnx'));
   let gpu: Manifest['files']['gpu'];
   if (opts.gpuPrecision) {
-    const window = windowFor(src.lm.context);
-    log(`building device-cache LM graphs (${opts.gpuPrecision}, window ${window})`);
-    const g = buildGpuLmGraphs(src.lm, src.lmWeights, new ConvertedWeights(opts.gpuPrecision), window);
+    log(`building device-cache LM graphs (${opts.gpuPrecision})`);
+    const g = buildGpuLmGraphs(src.lm, src.lmWeights, new ConvertedWeights(opts.gpuPrecision));
     writeModel(g.temporal, join(outDir, 'gpu_temporal.onnx'));
     const dep = g.depformer.map((graph, k) => {
       writeModel(graph, join(outDir, `gpu_depformer_${k}.onnx`));
       return `gpu_depformer_${k}.onnx`;
     });
     writeModel(g.depformerFrame, join(outDir, 'gpu_depformer_frame.onnx'));
-    gpu = { precision: opts.gpuPrecision, window, temporal: 'gpu_temporal.onnx', depformer: dep, depformerFrame: 'gpu_depformer_frame.onnx' };
+    gpu = { precision: opts.gpuPrecision, temporal: 'gpu_temporal.onnx', depformer: dep, depformerFrame: 'gpu_depformer_frame.onnx' };
   }
   log('building Mimi encoder and decoder');
   const mimi = buildMimiGraphs(src.mimi, src.mimiWeights, src.lm.dep_q);

@@ -35,8 +35,8 @@ export const manifestSchema = z.object({
     gpu: z
       .object({
         precision: z.enum(['fp32', 'fp16', 'int4']),
-        /** Window length N of the temporal graph's device cache. */
-        window: z.number().int().positive(),
+        /** Written by versions whose device cache had a window; unused now (such models must be converted again). */
+        window: z.number().int().positive().optional(),
         temporal: z.string(),
         depformer: z.array(z.string()).min(1),
         depformerFrame: z.string(),

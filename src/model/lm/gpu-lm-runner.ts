@@ -4,8 +4,8 @@ import type { GraphDef } from '../onnx/graph-builder.js';
 import { encodeModel } from '../onnx/serialize.js';
 import { createSession, f32, i64, outputF32, type SessionOptions } from '../onnx/session.js';
 import { ropeTables } from '../runtime/rope-tables.js';
-import { buildFillGraph, buildGatherRowsGraph, buildMergeGraph, type MergeAt } from './gpu/cache-graphs.js';
-import { CacheBook, foldGroupOf, foldPhase } from './gpu/cache-book.js';
+import { buildFillGraph, buildGatherRowsGraph } from './gpu/cache-graphs.js';
+import { RingBook } from './gpu/ring-book.js';
 import { buildGpuDepformerGraph, DEP_IO, depNoneRow } from './gpu/depformer-graph.js';
 import { inlineOutputs } from './gpu/inline-outputs.js';
 import { actBytes, actType, type Precision } from './gpu/precision.js';
@@ -23,21 +23,19 @@ export interface GpuLmGraphs {
   /** The depformer's whole frame with sampling (depformer-frame-graph.ts); needed by depformerFrame. */
   depformerFrame?: Uint8Array | string;
   precision: Precision;
-  /** Window length N the temporal graph was built with (divides the ring length). */
-  window: number;
 }
 
 export interface GpuRunnerOptions {
-  /** Ring length C (default: the model's context); a multiple of the window. */
+  /** Ring length C (default and most: the model's context). */
   capacity?: number;
   /** onnxruntime profile file prefix for the model sessions. */
   profilePrefix?: string;
 }
 
 /** Builds the device graphs (see gpu/temporal-graph.ts and gpu/depformer-graph.ts). */
-export function buildGpuLmGraphs(cfg: LmConfig, src: WeightSource, store: StorageWeights, window: number): { temporal: GraphDef; depformer: GraphDef[]; depformerFrame: GraphDef } {
+export function buildGpuLmGraphs(cfg: LmConfig, src: WeightSource, store: StorageWeights): { temporal: GraphDef; depformer: GraphDef[]; depformerFrame: GraphDef } {
   return {
-    temporal: inlineOutputs(buildGpuTemporalGraph(cfg, src, store, window)),
+    temporal: inlineOutputs(buildGpuTemporalGraph(cfg, src, store)),
     depformer: Array.from({ length: cfg.dep_q }, (_, k) => inlineOutputs(buildGpuDepformerGraph(cfg, src, store, k))),
     depformerFrame: inlineOutputs(buildDepformerFrameGraph(cfg, src, store)),
   };
@@ -46,18 +44,21 @@ export function buildGpuLmGraphs(cfg: LmConfig, src: WeightSource, store: Storag
 interface CacheSessions {
   fill: ort.InferenceSession;
   gather: ort.InferenceSession;
-  merge: Map<MergeAt, ort.InferenceSession>;
 }
 
 const GPU_OUT = 'gpu-buffer' as const;
 
 /**
- * LmRunner's counterpart with every cache on the device: the temporal KV
- * cache (a ring plus a window, see gpu/temporal-graph.ts) and the
- * depformer's per-frame cache are graph outputs kept as device buffers
- * ('gpu-buffer' on WebGPU) and fed back as inputs. Only tokens, position
- * tables, the attention bias, hidden states and logits cross to the host.
- * On the CPU provider the same code runs with host tensors (for tests).
+ * LmRunner's counterpart with every cache on the device. The temporal KV
+ * cache is a ring per layer that the graph updates in place (see
+ * gpu/temporal-graph.ts): each ring is fed as an input and passed as the
+ * preallocated buffer of its output. That takes onnxruntime-node's plain run
+ * path, which honours preallocated outputs; a session with
+ * preferredOutputLocation goes through IO binding, which ignores them, so the
+ * temporal session has none. The depformer's per-frame cache stays inside its
+ * frame graph. Only tokens, position tables, the attention bias, slots,
+ * hidden states and logits cross to the host. On the CPU provider the same
+ * code runs with host tensors (for tests).
  *
  * The device graphs take one frame per row and always the whole batch of
  * `slots` rows (rows past `rows` are padding); `temporalStep` with T > 1 runs
@@ -65,13 +66,9 @@ const GPU_OUT = 'gpu-buffer' as const;
  */
 export class GpuLmRunner {
   readonly dims: LmDims;
-  /** One per fold group (temporal-graph.ts), all at the same positions, each folding on its own steps. */
-  private books: CacheBook[];
-  private readonly foldGroups: number;
-  private readonly bigK: ort.Tensor[] = [];
-  private readonly bigV: ort.Tensor[] = [];
-  private readonly winK: ort.Tensor[] = [];
-  private readonly winV: ort.Tensor[] = [];
+  private book: RingBook;
+  private readonly ringK: ort.Tensor[] = [];
+  private readonly ringV: ort.Tensor[] = [];
   private dep: { k: ort.Tensor[]; v: ort.Tensor[] } | null = null;
   private readonly depformer: (ort.InferenceSession | undefined)[] = [];
   /** Pending slot moves: new row i takes the current row perm[i]; applied before the next step. */
@@ -81,7 +78,6 @@ export class GpuLmRunner {
     readonly config: LmConfig,
     private slotCount: number,
     readonly precision: Precision,
-    readonly window: number,
     private readonly temporal: ort.InferenceSession,
     /** Per-codebook graphs (teacher-forced logits, for parity and tests), opened on first use: serving needs only the frame graph, and each copy of the weights costs device memory. */
     private readonly depformerGraphs: (Uint8Array | string)[],
@@ -92,28 +88,22 @@ export class GpuLmRunner {
     private readonly profilePrefix: string | undefined,
   ) {
     this.dims = lmDims(config);
-    // The graph has one bias per fold group.
-    this.foldGroups = temporal.inputNames.filter((n) => n.startsWith('bias_')).length;
-    if (this.foldGroups < 1) throw new Error('GpuLmRunner: the temporal graph has no bias_<g> inputs (convert the model again with this version)');
-    this.books = this.newBooks(slotCount, capacity);
-  }
-
-  private newBooks(slots: number, capacity: number): CacheBook[] {
-    return Array.from({ length: this.foldGroups }, (_, g) => new CacheBook(slots, capacity, this.window, this.config.context, foldPhase(g, this.foldGroups, this.window)));
+    if (!temporal.inputNames.includes(TEMPORAL_IO.ringK(0))) {
+      throw new Error('GpuLmRunner: the temporal graph has no in-place cache rings (it was converted by an older version: convert the model again)');
+    }
+    this.book = new RingBook(slotCount, capacity, config.context);
   }
 
   static async create(config: LmConfig, graphs: GpuLmGraphs, slots: number, opts: SessionOptions, gopts: GpuRunnerOptions = {}): Promise<GpuLmRunner> {
     const d = lmDims(config);
     const act = actType(graphs.precision);
     const extras = (outs: string[]) => ({ preferredOutputLocation: Object.fromEntries(outs.map((o) => [o, GPU_OUT])), profilePrefix: gopts.profilePrefix });
-    const winOuts = Array.from({ length: d.layers }, (_, l) => [TEMPORAL_IO.winKOut(l), TEMPORAL_IO.winVOut(l)]).flat();
-    const temporal = await createSession(graphs.temporal, opts, extras(winOuts));
-    const small = (g: GraphDef, outs = ['out']) => createSession(encodeModel(inlineOutputs(g)), opts, { preferredOutputLocation: Object.fromEntries(outs.map((o) => [o, GPU_OUT])) });
-    const merge = new Map<MergeAt, ort.InferenceSession>();
-    for (const at of ['first', 'middle', 'last'] as const) merge.set(at, await small(buildMergeGraph(act, graphs.window, at), ['out_k', 'out_v']));
-    const cache: CacheSessions = { fill: await small(buildFillGraph(act)), gather: await small(buildGatherRowsGraph(act)), merge };
+    // No preferredOutputLocation: the rings come back through preallocated outputs (see the class comment).
+    const temporal = await createSession(graphs.temporal, opts, { profilePrefix: gopts.profilePrefix });
+    const small = (g: GraphDef) => createSession(encodeModel(inlineOutputs(g)), opts, { preferredOutputLocation: { out: GPU_OUT } });
+    const cache: CacheSessions = { fill: await small(buildFillGraph(act)), gather: await small(buildGatherRowsGraph(act)) };
     const frame = graphs.depformerFrame ? await createSession(graphs.depformerFrame, opts, extras([])) : null;
-    const runner = new GpuLmRunner(config, slots, graphs.precision, graphs.window, temporal, graphs.depformer, opts, cache, gopts.capacity ?? config.context, frame, gopts.profilePrefix);
+    const runner = new GpuLmRunner(config, slots, graphs.precision, temporal, graphs.depformer, opts, cache, gopts.capacity ?? config.context, frame, gopts.profilePrefix);
     await runner.allocate();
     return runner;
   }
@@ -124,31 +114,31 @@ export class GpuLmRunner {
 
   /** Ring length C. */
   get capacity(): number {
-    return this.books[0]!.capacity;
+    return this.book.capacity;
   }
 
   /** Bytes of KV cache held per session on the device. */
   get bytesPerSlot(): number {
     const d = this.dims;
-    return d.layers * 2 * d.heads * d.dimPerHead * (this.capacity + this.window) * actBytes(this.precision);
+    return d.layers * 2 * d.heads * d.dimPerHead * this.capacity * actBytes(this.precision);
   }
 
   /** Drops every cache and starts again with `slots` rows and a ring of `capacity` frames (benchmarks). */
   async reallocate(slots: number, capacity = this.config.context): Promise<void> {
     this.disposeCaches();
     this.slotCount = slots;
-    this.books = this.newBooks(slots, capacity);
+    this.book = new RingBook(slots, capacity, this.config.context);
     this.perm = null;
     await this.allocate();
   }
 
   resetSlot(slot: number): void {
-    for (const book of this.books) book.reset(slot);
+    this.book.reset(slot);
   }
 
   moveSlot(from: number, to: number): void {
     if (from === to) return;
-    for (const book of this.books) book.move(from, to);
+    this.book.move(from, to);
     const perm = this.perm ?? Int32Array.from({ length: this.slotCount }, (_, i) => i);
     perm[to] = perm[from]!;
     this.perm = perm;
@@ -239,7 +229,6 @@ export class GpuLmRunner {
     for (const s of this.depformer) await s?.release();
     await this.cache.fill.release();
     await this.cache.gather.release();
-    for (const s of this.cache.merge.values()) await s.release();
   }
 
   private async step(rows: number, indices: BigInt64Array, exec?: Uint8Array): Promise<TemporalResult> {
@@ -247,59 +236,38 @@ export class GpuLmRunner {
     const d = this.dims;
     const B = this.slotCount;
     const S = d.streams;
+    const C = this.capacity;
     const tokens = new BigInt64Array(B * S).fill(BigInt(embeddingLayout(d).zeroRow));
     tokens.set(indices.subarray(0, rows * S));
     const ex = new Uint8Array(B);
     for (let r = 0; r < rows; r++) ex[r] = exec ? (exec[r]! ? 1 : 0) : 1;
-    const rope = ropeTables(this.books[0]!.positions, B, 1, d.dimPerHead, this.config.max_period);
-    const W = this.capacity + this.window;
+    const rope = ropeTables(this.book.positions, B, 1, d.dimPerHead, this.config.max_period);
     const feeds: Record<string, ort.Tensor> = {
       tokens: i64(tokens, [B, 1, S]),
       rope_cos: f32(rope.cos, [B, 1, 1, d.dimPerHead / 2, 1]),
       rope_sin: f32(rope.sin, [B, 1, 1, d.dimPerHead / 2, 1]),
-      ring_len: i64(BigInt64Array.of(BigInt(this.capacity)), [1]),
       row_ids: i64(BigInt64Array.from({ length: B }, (_, r) => BigInt(r)), [B, 1]),
+      bias: f32(this.book.bias, [B, 1, 1, C]),
+      slot: i64(this.book.slot, [B, 1, 1, 1]),
     };
-    this.books.forEach((book, g) => (feeds[TEMPORAL_IO.bias(g)] = f32(book.bias(), [B, 1, 1, W])));
+    const fetches: Record<string, ort.Tensor | null> = { hidden: null, text_logits: null };
     for (let l = 0; l < d.layers; l++) {
-      feeds[TEMPORAL_IO.bigK(l)] = this.bigK[l]!;
-      feeds[TEMPORAL_IO.bigV(l)] = this.bigV[l]!;
-      feeds[TEMPORAL_IO.winK(l)] = this.winK[l]!;
-      feeds[TEMPORAL_IO.winV(l)] = this.winV[l]!;
+      feeds[TEMPORAL_IO.ringK(l)] = this.ringK[l]!;
+      feeds[TEMPORAL_IO.ringV(l)] = this.ringV[l]!;
+      fetches[TEMPORAL_IO.ringKOut(l)] = this.ringK[l]!;
+      fetches[TEMPORAL_IO.ringVOut(l)] = this.ringV[l]!;
     }
-    const out = await this.temporal.run(feeds);
+    const out = await this.temporal.run(feeds, fetches);
+    // The returned ring tensors are views of the buffers fed in; releasing a view leaves the buffer alone.
     for (let l = 0; l < d.layers; l++) {
-      this.winK[l]!.dispose();
-      this.winV[l]!.dispose();
-      this.winK[l] = out[TEMPORAL_IO.winKOut(l)]!;
-      this.winV[l] = out[TEMPORAL_IO.winVOut(l)]!;
+      out[TEMPORAL_IO.ringKOut(l)]?.dispose();
+      out[TEMPORAL_IO.ringVOut(l)]?.dispose();
     }
-    for (let g = 0; g < this.books.length; g++) {
-      const at = this.books[g]!.advance(ex);
-      if (at !== null) await this.fold(g, at);
-    }
+    this.book.advance(ex);
     return {
       hidden: outputF32(out, 'hidden').subarray(0, rows * d.dim),
       textLogits: outputF32(out, 'text_logits').subarray(0, rows * d.textCard),
     };
-  }
-
-  /** Writes fold group g's windows into its rings at `at`, one layer at a time (peak extra memory: one layer's rings). */
-  private async fold(g: number, at: number): Promise<void> {
-    const C = this.capacity;
-    const N = this.window;
-    const where: MergeAt = at === 0 ? 'first' : at === C - N ? 'last' : 'middle';
-    const offsets: Record<string, ort.Tensor> = where === 'middle' ? { at: i64(BigInt64Array.of(BigInt(at)), [1]), at_end: i64(BigInt64Array.of(BigInt(at + N)), [1]) } : {};
-    const merge = this.cache.merge.get(where)!;
-    for (let l = 0; l < this.dims.layers; l++) {
-      if (foldGroupOf(l, this.dims.layers, this.foldGroups) !== g) continue;
-      const out = await merge.run({ big_k: this.bigK[l]!, win_k: this.winK[l]!, big_v: this.bigV[l]!, win_v: this.winV[l]!, ...offsets });
-      this.bigK[l]!.dispose();
-      this.bigV[l]!.dispose();
-      this.bigK[l] = out['out_k']!;
-      this.bigV[l] = out['out_v']!;
-    }
-    this.books[g]!.merged(at);
   }
 
   private async applyMoves(): Promise<void> {
@@ -307,7 +275,7 @@ export class GpuLmRunner {
     if (!perm) return;
     this.perm = null;
     const rows = i64(BigInt64Array.from(perm, (v) => BigInt(v)), [perm.length]);
-    for (const list of [this.bigK, this.bigV, this.winK, this.winV]) {
+    for (const list of [this.ringK, this.ringV]) {
       for (let l = 0; l < list.length; l++) {
         const moved = (await this.cache.gather.run({ x: list[l]!, rows }))['out']!;
         list[l]!.dispose();
@@ -321,15 +289,13 @@ export class GpuLmRunner {
     const B = this.slotCount;
     const zeros = async (shape: number[]) => (await this.cache.fill.run({ shape: i64(BigInt64Array.from(shape, (v) => BigInt(v)), [4]) }))['out']!;
     for (let l = 0; l < d.layers; l++) {
-      this.bigK.push(await zeros([B, d.heads, d.dimPerHead, this.capacity]));
-      this.bigV.push(await zeros([B, d.heads, this.capacity, d.dimPerHead]));
-      this.winK.push(await zeros([B, d.heads, d.dimPerHead, this.window]));
-      this.winV.push(await zeros([B, d.heads, this.window, d.dimPerHead]));
+      this.ringK.push(await zeros([B, d.heads, d.dimPerHead, this.capacity]));
+      this.ringV.push(await zeros([B, d.heads, this.capacity, d.dimPerHead]));
     }
   }
 
   private disposeCaches(): void {
-    for (const list of [this.bigK, this.bigV, this.winK, this.winV]) {
+    for (const list of [this.ringK, this.ringV]) {
       for (const t of list) t.dispose();
       list.length = 0;
     }

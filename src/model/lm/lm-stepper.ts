@@ -42,7 +42,7 @@ export async function createLmStepper(model: LoadedModel, slots: number, opts: S
     if (!gpu) throw new Error(`${model.dir} has no device-cache graphs: convert it with \`parley convert --precision fp32|fp16|int4\``);
     const stepper = await GpuLmRunner.create(model.lm, {
       temporal: model.path(gpu.temporal), depformer: gpu.depformer.map((f) => model.path(f)), depformerFrame: model.path(gpu.depformerFrame),
-      precision: gpu.precision, window: gpu.window,
+      precision: gpu.precision,
     }, slots, opts);
     return { stepper, caches: 'device' };
   }

@@ -11,39 +11,6 @@ export function buildFillGraph(act: DType): GraphDef {
   return b.build();
 }
 
-export type MergeAt = 'first' | 'middle' | 'last';
-
-/**
- * Writes a layer's window of N frames into its ring at a frame offset, keys
- * ([B,H,Dh,C], frames on axis 3) and values ([B,H,C,Dh], axis 2) in one run:
- * `first` at 0, `last` at C - N, `middle` at the runtime offsets `at` and
- * `at_end` (at + N), each [1] int64. Three graphs because a Concat with an
- * empty part is avoided. Outputs out_k, out_v: new rings (a full copy each:
- * onnxruntime has no in-place output).
- */
-export function buildMergeGraph(act: DType, N: number, at: MergeAt): GraphDef {
-  const b = new GraphBuilder(`cache_merge_${at}`);
-  const from = at === 'middle' ? b.input('at', 'int64', [1]) : null;
-  const to = at === 'middle' ? b.input('at_end', 'int64', [1]) : null;
-  for (const [kind, axis] of [['k', 3], ['v', 2]] as const) {
-    const dims = (len: string | number) => (axis === 3 ? ['B', 'H', 'D', len] : ['B', 'H', len, 'D']);
-    const big = b.input(`big_${kind}`, act, dims('C'));
-    const win = b.input(`win_${kind}`, act, dims(N));
-    const ax = b.constI64([axis]);
-    const end = () => b.constI64([Number.MAX_SAFE_INTEGER]);
-    let out;
-    if (at === 'first') {
-      out = b.concat([win, b.op1('Slice', [big, b.constI64([N]), end(), ax])], axis);
-    } else if (at === 'last') {
-      out = b.concat([b.op1('Slice', [big, b.constI64([0]), b.constI64([-N]), ax]), win], axis);
-    } else {
-      out = b.concat([b.op1('Slice', [big, b.constI64([0]), from!, ax]), win, b.op1('Slice', [big, to!, end(), ax])], axis);
-    }
-    b.output(out, `out_${kind}`, act, dims('C'));
-  }
-  return b.build();
-}
-
 /** `out[i]` = `x[rows[i]]` along the batch axis (moving sessions between slots). */
 export function buildGatherRowsGraph(act: DType): GraphDef {
   const b = new GraphBuilder('cache_gather_rows');

@@ -19,7 +19,7 @@ test('convert --precision writes device-cache graphs that GpuLmRunner loads', as
     assert.equal(gpu.precision, 'int4');
     assert.equal(gpu.depformer.length, model.lm.dep_q);
     const runner = await GpuLmRunner.create(model.lm, {
-      temporal: model.path(gpu.temporal), depformer: gpu.depformer.map((f) => model.path(f)), precision: gpu.precision, window: gpu.window,
+      temporal: model.path(gpu.temporal), depformer: gpu.depformer.map((f) => model.path(f)), precision: gpu.precision,
     }, 2, { provider: 'cpu', intraOpThreads: 1 });
     const r = await runner.temporalStep(2, 1, new BigInt64Array(2 * runner.dims.streams));
     assert.equal(r.textLogits.length, 2 * runner.dims.textCard);

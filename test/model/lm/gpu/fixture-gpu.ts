@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { SafetensorsFile } from '../../../../src/model/checkpoint/safetensors.js';
 import { SafetensorsWeights } from '../../../../src/model/checkpoint/weights.js';
-import { windowFor } from '../../../../src/model/lm/gpu/cache-book.js';
 import type { Precision } from '../../../../src/model/lm/gpu/precision.js';
 import { ConvertedWeights } from '../../../../src/model/lm/gpu/weights.js';
 import { buildGpuLmGraphs, GpuLmRunner } from '../../../../src/model/lm/gpu-lm-runner.js';
@@ -9,16 +8,14 @@ import { encodeModel } from '../../../../src/model/onnx/serialize.js';
 import { FIXTURE, fixtureLmConfig } from '../../../helpers/fixture.js';
 
 /** The fixture's LM with its caches "on the device" (host tensors on the CPU provider). */
-export async function fixtureGpuRunner(slots: number, precision: Precision = 'fp32', ring?: { window: number; capacity: number }): Promise<GpuLmRunner> {
-  const cfg = fixtureLmConfig();
+export async function fixtureGpuRunner(slots: number, precision: Precision = 'fp32', capacity?: number, context?: number): Promise<GpuLmRunner> {
+  const cfg = context === undefined ? fixtureLmConfig() : { ...fixtureLmConfig(), context };
   const src = new SafetensorsWeights(SafetensorsFile.open(join(FIXTURE, 'model.safetensors')));
-  const window = ring?.window ?? windowFor(cfg.context);
-  const g = buildGpuLmGraphs(cfg, src, new ConvertedWeights(precision), window);
+  const g = buildGpuLmGraphs(cfg, src, new ConvertedWeights(precision));
   return GpuLmRunner.create(cfg, {
     temporal: encodeModel(g.temporal),
     depformer: g.depformer.map((d) => encodeModel(d)),
     depformerFrame: encodeModel(g.depformerFrame),
     precision,
-    window,
-  }, slots, { provider: 'cpu', intraOpThreads: 1 }, ring ? { capacity: ring.capacity } : {});
+  }, slots, { provider: 'cpu', intraOpThreads: 1 }, capacity ? { capacity } : {});
 }
