@@ -2,7 +2,7 @@ import type ort from 'onnxruntime-node';
 import type { WeightSource } from '../checkpoint/weights.js';
 import type { GraphDef } from '../onnx/graph-builder.js';
 import { encodeModel } from '../onnx/serialize.js';
-import { createSession, f32, i64, outputF32, type SessionOptions } from '../onnx/session.js';
+import { createSession, f32, i32, i64, outputF32, type SessionOptions } from '../onnx/session.js';
 import { ropeTables } from '../runtime/rope-tables.js';
 import { buildFillGraph, buildGatherRowsGraph } from './gpu/cache-graphs.js';
 import { RingBook } from './gpu/ring-book.js';
@@ -248,7 +248,7 @@ export class GpuLmRunner {
       rope_sin: f32(rope.sin, [B, 1, 1, d.dimPerHead / 2, 1]),
       row_ids: i64(BigInt64Array.from({ length: B }, (_, r) => BigInt(r)), [B, 1]),
       bias: f32(this.book.bias, [B, 1, 1, C]),
-      slot: i64(this.book.slot, [B, 1, 1, 1]),
+      slot: i32(this.book.slot, [B, 1, 1, 1]),
     };
     const fetches: Record<string, ort.Tensor | null> = { hidden: null, text_logits: null };
     for (let l = 0; l < d.layers; l++) {

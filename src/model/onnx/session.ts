@@ -117,6 +117,10 @@ export function i64(data: BigInt64Array, dims: number[]): ort.Tensor {
   return new ort.Tensor('int64', data, dims);
 }
 
+export function i32(data: Int32Array, dims: number[]): ort.Tensor {
+  return new ort.Tensor('int32', data, dims);
+}
+
 function outputData(out: ort.InferenceSession.OnnxValueMapType, name: string): ort.Tensor['data'] {
   const t = out[name];
   if (!t) throw new Error(`graph output ${name} missing`);

@@ -15,7 +15,7 @@ export class RingBook {
   /** [slots, C]: additive attention bias, 0 for a slot holding a frame, -inf for an empty one. */
   readonly bias: Float32Array;
   /** [slots]: the ring slot each row writes in the coming step. */
-  readonly slot: BigInt64Array;
+  readonly slot: Int32Array;
 
   constructor(
     readonly slots: number,
@@ -28,7 +28,7 @@ export class RingBook {
     if (capacity > context) throw new Error(`ring length ${capacity} is longer than the context ${context}: slots would outlive the attention span`);
     this.positions = new Int32Array(slots);
     this.bias = new Float32Array(slots * capacity).fill(-Infinity);
-    this.slot = new BigInt64Array(slots);
+    this.slot = new Int32Array(slots);
     this.prepare();
   }
 
@@ -55,7 +55,7 @@ export class RingBook {
     for (let r = 0; r < this.slots; r++) {
       const on = !exec || (exec[r] ?? 0) !== 0;
       if (on) this.positions[r]! += 1;
-      else this.bias[r * C + Number(this.slot[r]!)] = -Infinity;
+      else this.bias[r * C + this.slot[r]!] = -Infinity;
     }
     this.prepare();
   }
@@ -65,7 +65,7 @@ export class RingBook {
     const C = this.capacity;
     for (let r = 0; r < this.slots; r++) {
       const s = this.positions[r]! % C;
-      this.slot[r] = BigInt(s);
+      this.slot[r] = s;
       this.bias[r * C + s] = 0;
     }
   }

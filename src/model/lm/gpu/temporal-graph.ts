@@ -27,7 +27,7 @@ export const TEMPORAL_IO = {
  * row and layer and copies nothing else.
  *
  * Inputs:  tokens [B,1,S] int64, rope_cos / rope_sin [B,1,1,Dh/2,1], row_ids [B,1] int64 (0..B-1, RoPE's table rows),
- *          bias [B,1,1,C] (float32; 0 visible, -inf empty; ring-book.ts), slot [B,1,1,1] int64 (where this frame goes),
+ *          bias [B,1,1,C] (float32; 0 visible, -inf empty; ring-book.ts), slot [B,1,1,1] int32 (where this frame goes),
  *          ring_k_{l} [B,H,Dh,C], ring_v_{l} [B,H,C,Dh] (activation dtype; C is free).
  * Outputs: hidden [B,D], text_logits [B,text_card] (float32), ring_k_out_{l}, ring_v_out_{l}.
  */
@@ -41,7 +41,8 @@ export function buildGpuTemporalGraph(cfg: LmConfig, src: WeightSource, store: S
   const sin = table('rope_sin');
   const rowIds = b.input('row_ids', 'int64', ['B', 1]);
   const bias = castTo(b, b.input('bias', 'float32', ['B', 1, 1, 'C']), 'float32', act);
-  const slot = b.input('slot', 'int64', ['B', 1, 1, 1]);
+  // int32: onnxruntime's WebGPU provider places int64 Expand on the CPU (measured: a host copy of both index tensors per step).
+  const slot = b.input('slot', 'int32', ['B', 1, 1, 1]);
   // Scatter indices, shared by every layer: the row's slot for each key column and value row.
   const slotK = b.op1('Expand', [slot, b.constI64([1, d.heads, d.dimPerHead, 1])]);
   const slotV = b.op1('Expand', [slot, b.constI64([1, d.heads, 1, d.dimPerHead])]);
