@@ -22,6 +22,9 @@ export interface StepTiming {
   maxMs: number;
   temporalP50Ms: number;
   depformerP50Ms: number;
+  /** Which part a slow frame's time went to. */
+  temporalMaxMs: number;
+  depformerMaxMs: number;
 }
 
 function argmaxRows(logits: Float32Array, rows: number, n: number, out: Int32Array): void {
@@ -81,6 +84,8 @@ export async function timeSteps(runner: GpuLmRunner, batch: number, warmup: numb
     maxMs: round(Math.max(...total)),
     temporalP50Ms: round(median(temporal)),
     depformerP50Ms: round(median(depformer)),
+    temporalMaxMs: round(Math.max(...temporal)),
+    depformerMaxMs: round(Math.max(...depformer)),
   };
 }
 

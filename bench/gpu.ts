@@ -168,7 +168,7 @@ async function benchPrecision(precision: Precision, memory: number, copyBps: num
         const bps = bytesPerStep / (t.meanMs / 1000);
         result.bandwidth.push({ batch: b, capacity, bytesPerStep, bytesPerSecond: Math.round(bps), fraction: round(bps / copyBps, 3) });
         save();
-        log(`${precision}: batch ${b} (ring ${capacity}): mean ${t.meanMs} ms, p50 ${t.p50Ms} (temporal ${t.temporalP50Ms}, depformer ${t.depformerP50Ms}), p95 ${t.p95Ms}, p99 ${t.p99Ms}, max ${t.maxMs}; ${(bps / 1e12).toFixed(3)} TB/s = ${(100 * bps / copyBps).toFixed(1)}% of copy`);
+        log(`${precision}: batch ${b} (ring ${capacity}): mean ${t.meanMs} ms, p50 ${t.p50Ms} (temporal ${t.temporalP50Ms}, depformer ${t.depformerP50Ms}), p95 ${t.p95Ms}, p99 ${t.p99Ms}, max ${t.maxMs} (temporal max ${t.temporalMaxMs}, depformer max ${t.depformerMaxMs}); ${(bps / 1e12).toFixed(3)} TB/s = ${(100 * bps / copyBps).toFixed(1)}% of copy`);
         });
       } catch (e) {
         result.batchErrors.push({ batch: b, error: String((e as Error).message ?? e).slice(0, 600) });
