@@ -47,15 +47,13 @@ export class RingBook {
 
   /**
    * Records a step: rows with exec set (all when absent) keep the frame they
-   * wrote and advance; a skipped row's slot goes back to empty (the graph
-   * wrote a frame there all the same) and the row stays where it was.
+   * wrote and advance. A skipped row stays where it was; the graph wrote a
+   * frame to its coming slot all the same, which its next step overwrites
+   * before attention reads the ring.
    */
   advance(exec?: Uint8Array): void {
-    const C = this.capacity;
     for (let r = 0; r < this.slots; r++) {
-      const on = !exec || (exec[r] ?? 0) !== 0;
-      if (on) this.positions[r]! += 1;
-      else this.bias[r * C + this.slot[r]!] = -Infinity;
+      if (!exec || (exec[r] ?? 0) !== 0) this.positions[r]! += 1;
     }
     this.prepare();
   }
