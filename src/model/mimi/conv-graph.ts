@@ -67,24 +67,34 @@ export function streamingConv1d(b: GraphBuilder, st: StreamStates, w: WeightSour
       prev = b.op1('Where', [b.cast(first, 'bool'), b.slice(x, [0], [1], [2]), prev]);
       st.output(`${spec.name}.first`, b.mul(first, b.constF32(0)));
     }
-    x = b.concat([prev, x], 2);
-    st.output(spec.name, b.slice(x, [T], [T + history], [2]));
+    x = withHistory(b, st, spec.name, x, prev, T, history);
   }
   const wData = convWeight(w, spec.name, [outCh, inCh / groups, kernel]);
   const bias = spec.bias ? w.get(`${spec.name}.bias`, [outCh]) : null;
-  const outT = T / stride;
-  if (groups === 1 && outT <= GEMM_MAX_STEPS) return { x: convAsMatMul(b, spec, x, wData, bias, outT), T: outT };
+  return { x: conv1d(b, spec, x, wData, bias, T / stride), T: T / stride };
+}
+
+/** Prepends the carried history to x [B, C, T] and stores the new history (the last `history` steps). */
+function withHistory(b: GraphBuilder, st: StreamStates, name: string, x: Value, prev: Value, T: number, history: number): Value {
+  const joined = b.concat([prev, x], 2);
+  st.output(name, b.slice(joined, [T], [T + history], [2]));
+  return joined;
+}
+
+/** An unpadded Conv1d of x [B, Cin, Tin] (history already prepended) with a float32 weight [Cout, Cin/groups, K]. */
+function conv1d(b: GraphBuilder, spec: ConvSpec, x: Value, wData: Float32Array, bias: Float32Array | null, outT: number): Value {
+  const { inCh, outCh, kernel, stride, dilation, groups } = spec;
+  if (groups === 1 && outT <= GEMM_MAX_STEPS) return convAsMatMul(b, spec, x, wData, bias, outT);
   const weight = b.weight(`${spec.name}.weight`, wData, [outCh, inCh / groups, kernel]);
   const inputs = [x, weight];
   if (bias) inputs.push(b.weight(`${spec.name}.bias`, bias, [outCh]));
-  const y = b.op1('Conv', inputs, {
+  return b.op1('Conv', inputs, {
     kernel_shape: A.ints([kernel]),
     strides: A.ints([stride]),
     dilations: A.ints([dilation]),
     group: A.i(groups),
     pads: A.ints([0, 0]),
   });
-  return { x: y, T: outT };
 }
 
 /**
@@ -97,6 +107,11 @@ const GEMM_MAX_STEPS = 16;
 
 /** Conv1d (groups 1, no padding) of x [B, Cin, Tin] as patches x weight: [B, Cout, outT]. */
 function convAsMatMul(b: GraphBuilder, spec: ConvSpec, x: Value, weight: Float32Array, bias: Float32Array | null, outT: number): Value {
+  return b.transpose(convAsMatMulTimeMajor(b, spec, x, weight, bias, outT), [0, 2, 1]);
+}
+
+/** convAsMatMul before its final transpose: [B, outT, Cout]. */
+function convAsMatMulTimeMajor(b: GraphBuilder, spec: ConvSpec, x: Value, weight: Float32Array, bias: Float32Array | null, outT: number): Value {
   const { inCh, outCh, kernel: K, stride: S, dilation: d } = spec;
   const span = (K - 1) * d + 1;
   // One slice per output step: [B, Cin, K] each, stacked to [B, outT, Cin, K].
@@ -105,61 +120,79 @@ function convAsMatMul(b: GraphBuilder, spec: ConvSpec, x: Value, weight: Float32
   // The weight [Cout, Cin, K] is a linear layer's [out, in] over the flattened patches.
   let y = linear(b, rows, `${spec.name}.weight_t`, weight, outCh, inCh * K); // [B, outT, Cout]
   if (bias) y = b.add(y, b.weight(`${spec.name}.bias`, bias, [outCh]));
-  return b.transpose(y, [0, 2, 1]);
+  return y;
 }
 
 export function streamingConvTr1d(b: GraphBuilder, st: StreamStates, w: WeightSource, spec: ConvTrSpec, input: Timed): Timed {
   const { inCh, outCh, kernel: K, stride: S, groups } = spec;
   const T = input.T;
+  const wData = convWeight(w, spec.name, [inCh, outCh / groups, K]);
+  const bias = spec.bias ? w.get(`${spec.name}.bias`, [outCh]) : null;
+  if (groups === 1 && K % S === 0) return { x: polyphaseConvTr(b, st, spec, input, wData, bias), T: T * S };
   const tail = K - S;
   const outT = T * S;
   if (tail > outT) throw new Error(`${spec.name}: kernel ${K} overlaps more than one chunk of ${outT} steps`);
-  const wData = convWeight(w, spec.name, [inCh, outCh / groups, K]);
-  const bias = spec.bias ? w.get(`${spec.name}.bias`, [outCh]) : null;
-  const biasCol = bias ? b.weight(`${spec.name}.bias_col`, bias, [outCh, 1]) : null;
-  let y: Value;
-  if (groups === 1 && K % S === 0) {
-    y = convTrAsMatMul(b, spec, input.x, wData);
-    if (biasCol) y = b.add(y, biasCol);
-  } else {
-    const inputs = [input.x, b.weight(`${spec.name}.weight`, wData, [inCh, outCh / groups, K])];
-    if (bias) inputs.push(b.weight(`${spec.name}.bias`, bias, [outCh]));
-    y = b.op1('ConvTranspose', inputs, {
-      kernel_shape: A.ints([K]),
-      strides: A.ints([S]),
-      group: A.i(groups),
-      pads: A.ints([0, 0]),
-    });
-  }
+  const inputs = [input.x, b.weight(`${spec.name}.weight`, wData, [inCh, outCh / groups, K])];
+  if (bias) inputs.push(b.weight(`${spec.name}.bias`, bias, [outCh]));
+  const y = b.op1('ConvTranspose', inputs, {
+    kernel_shape: A.ints([K]),
+    strides: A.ints([S]),
+    group: A.i(groups),
+    pads: A.ints([0, 0]),
+  });
   if (tail <= 0) return { x: y, T: outT };
   const partial = st.input(spec.name, [outCh, tail], 0);
   const head = b.add(b.slice(y, [0], [tail], [2]), partial);
   const out = outT > tail ? b.concat([head, b.slice(y, [tail], [outT], [2])], 2) : head;
   let next = b.slice(y, [outT], [outT + tail], [2]);
   // The carried part excludes the bias, which the next chunk's output already has.
-  if (biasCol) next = b.sub(next, biasCol);
+  if (bias) next = b.sub(next, b.weight(`${spec.name}.bias_col`, bias, [outCh, 1]));
   st.output(spec.name, next);
   return { x: out, T: outT };
 }
 
 /**
- * ConvTranspose1d (groups 1, kernel a multiple m of the stride) of x
- * [B, Cin, T] as one MatMul against the constant weight (read once per tick,
- * as for convAsMatMul) and an overlap-add of m shifted S-step blocks:
- * [B, Cout, (T + m - 1) * S], what ConvTranspose with no padding and no
- * bias returns.
+ * ConvTranspose1d (groups 1, kernel K = m * stride S) as a plain convolution
+ * of m taps over the input, with the last m - 1 input steps as carried
+ * history: output step t*S + r is the sum over s < m of input step t - s
+ * through taps s*S + r, which is a conv with S*Cout output channels followed
+ * by interleaving those S phases in time. The stream it produces is the one
+ * Moshi's StreamingConvTranspose1d produces by carrying its last K - S output
+ * samples, but the heavy part is a Conv onnxruntime runs at its GEMM rate,
+ * without the slices, pads and sums of an overlap-add.
  */
-function convTrAsMatMul(b: GraphBuilder, spec: ConvTrSpec, x: Value, weight: Float32Array): Value {
+function polyphaseConvTr(
+  b: GraphBuilder, st: StreamStates, spec: ConvTrSpec, input: Timed, weight: Float32Array, bias: Float32Array | null,
+): Value {
   const { inCh, outCh, kernel: K, stride: S } = spec;
   const m = K / S;
-  const cols = b.matmul(b.transpose(x, [0, 2, 1]), b.weight(`${spec.name}.weight`, weight, [inCh, outCh * K])); // [B, T, Cout*K]
-  const blocks = b.reshape(cols, [0, 0, outCh, K]); // [B, T, Cout, K]
-  // Block j of the output is the sum over shifts s of input step j - s's taps s*S .. (s+1)*S.
-  let sum: Value | null = null;
-  for (let shift = 0; shift < m; shift++) {
-    const part = m === 1 ? blocks : b.slice(blocks, [shift * S], [(shift + 1) * S], [3]);
-    const padded = m === 1 ? part : b.op1('Pad', [part, b.constI64([0, shift, 0, 0, 0, m - 1 - shift, 0, 0])]);
-    sum = sum ? b.add(sum, padded) : padded;
+  const T = input.T;
+  let x = input.x;
+  if (m > 1) x = withHistory(b, st, spec.name, x, st.input(spec.name, [inCh, m - 1], 0), T, m - 1);
+  // Tap j of the conv reads input step t - (m - 1 - j): it is the transposed kernel's block s = m - 1 - j.
+  const phases = new Float32Array(outCh * S * inCh * m);
+  for (let ci = 0; ci < inCh; ci++) {
+    for (let c = 0; c < outCh; c++) {
+      for (let k = 0; k < K; k++) {
+        const s = Math.floor(k / S);
+        const r = k % S;
+        phases[((c * S + r) * inCh + ci) * m + (m - 1 - s)] = weight[(ci * outCh + c) * K + k]!;
+      }
+    }
   }
-  return b.reshape(b.transpose(sum!, [0, 2, 1, 3]), [0, outCh, -1]); // [B, Cout, (T + m - 1) * S]
+  const phaseBias = bias ? Float32Array.from({ length: outCh * S }, (_, o) => bias[Math.floor(o / S)]!) : null;
+  const conv: ConvSpec = {
+    kind: 'conv', name: `${spec.name}.phases`, inCh, outCh: outCh * S, kernel: m, stride: 1, dilation: 1, groups: 1,
+    bias: bias !== null, padMode: 'constant',
+  };
+  let interleaved: Value; // [B, Cout, T, S]
+  if (T <= GEMM_MAX_STEPS) {
+    // Few steps: the product comes out time-major, [B, T, Cout*S], and one transpose interleaves it.
+    const z = convAsMatMulTimeMajor(b, conv, x, phases, phaseBias, T);
+    interleaved = b.transpose(b.reshape(z, [0, T, outCh, S]), [0, 2, 1, 3]);
+  } else {
+    const z = conv1d(b, conv, x, phases, phaseBias, T); // [B, Cout*S, T], channel c*S + r
+    interleaved = b.transpose(b.reshape(z, [0, outCh, S, T]), [0, 1, 3, 2]);
+  }
+  return b.reshape(interleaved, [0, outCh, T * S]);
 }
