@@ -39,8 +39,13 @@ export function convWeight(w: WeightSource, name: string, shape: number[]): Floa
 export function seanetActivation(b: GraphBuilder, x: Value, cfg: MimiConfig): Value {
   const s = cfg.seanet;
   switch (s.activation) {
-    case 'ELU':
-      return b.op1('Elu', [x], { alpha: A.f(s.activation_params.alpha) });
+    case 'ELU': {
+      // Relu(x) + alpha * (exp(min(x, 0)) - 1): onnxruntime's CPU Elu kernel
+      // is slower than these four vectorized ones (1.2 vs 0.9 ms on [8, 64, 1920]).
+      const negative = b.sub(b.op1('Exp', [b.op1('Min', [x, b.constF32(0)])]), b.constF32(1));
+      const alpha = s.activation_params.alpha;
+      return b.add(b.op1('Relu', [x]), alpha === 1 ? negative : b.mul(negative, b.constF32(alpha)));
+    }
     case 'ReLU':
       return activation(b, x, 'relu');
     case 'GELU':
