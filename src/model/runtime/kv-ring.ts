@@ -25,8 +25,11 @@ export class KvRing {
   ) {
     this.slotSize = heads * dimPerHead * capacity;
     for (let l = 0; l < layers; l++) {
-      this.keys.push(new Float32Array(slots * this.slotSize));
-      this.values.push(new Float32Array(slots * this.slotSize));
+      // fill() touches every page now: the pool is held for all slots from
+      // the start, instead of faulting pages in inside ticks as positions
+      // advance (which also read as memory growth of a steady server).
+      this.keys.push(new Float32Array(slots * this.slotSize).fill(0));
+      this.values.push(new Float32Array(slots * this.slotSize).fill(0));
     }
     this.positions = new Int32Array(slots);
   }
