@@ -84,6 +84,11 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
     // from the next graph of the same tick (measured: 5x slower with 2 threads).
     extra: {
       session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } },
+      // On the CPU, onnxruntime's MatmulTransposeFusion turns attention's K·qᵀ
+      // (one query against a long cache) into a FusedMatMul with a transposed
+      // operand that runs 2.4x slower than the plain MatMul over q reshaped
+      // (measured: the bench preset's temporal step at 16 rows 60 -> 48 ms).
+      ...(opts.provider === 'cpu' ? { optimization: { disable_specified_optimizers: 'MatmulTransposeFusion' } } : {}),
       // Read by the WebGPU provider from the session's config (not a binding option in onnxruntime-node 1.30).
       ...(w?.maxNumPendingDispatches ? { ep: { webgpuexecutionprovider: { maxNumPendingDispatches: String(w.maxNumPendingDispatches) } } } : {}),
     },
