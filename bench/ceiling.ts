@@ -31,6 +31,42 @@ export async function measureCeiling(opts: SessionOptions, n = 1024, depth = 4, 
   return { gflops: (2 * n * n * n * depth) / (ms / 1000) / 1e9, n, ms };
 }
 
+/**
+ * Memory read bandwidth as attention over a KV cache sees it: probabilities
+ * [R, 1, C] times values [R, C, 64] (R rows of a C = 3000 window, the shape
+ * of the temporal step's second attention product), the values fed as an
+ * input (a JavaScript-owned buffer, like the KV pool) so that every run
+ * streams them from memory. GB/s of the median and of the fastest run.
+ */
+export async function measureReadBandwidth(opts: SessionOptions, bytes = 1.2e9, runs = 9): Promise<{ gbps: number; bestGbps: number; bytes: number; ms: number }> {
+  const C = 3000;
+  const D = 64;
+  const R = Math.max(1, Math.round(bytes / 4 / (C * D)));
+  const b = new GraphBuilder('bandwidth');
+  const y = b.matmul(b.input('p', 'float32', [R, 1, C]), b.input('v', 'float32', [R, C, D]));
+  b.output(y, 'y', 'float32', [R, 1, D]);
+  const s = await createSession(encodeModel(b.build()), opts);
+  const feeds = {
+    p: new ort.Tensor('float32', new Float32Array(R * C).fill(1 / C), [R, 1, C]),
+    v: new ort.Tensor('float32', new Float32Array(R * C * D).fill(0.001), [R, C, D]),
+  };
+  await s.run(feeds);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await s.run(feeds);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b2) => a - b2);
+  const ms = times[Math.floor(times.length / 2)]!;
+  await s.release();
+  const read = 4 * R * C * D;
+  return { gbps: read / (ms / 1000) / 1e9, bestGbps: read / (times[0]! / 1000) / 1e9, bytes: read, ms };
+}
+
 if (process.argv[1]?.endsWith('ceiling.js')) {
-  for (const t of [1, 2]) console.log(`threads ${t}:`, await measureCeiling({ provider: 'cpu', intraOpThreads: t }));
+  for (const t of [1, 2]) {
+    const opts = { provider: 'cpu' as const, intraOpThreads: t };
+    console.log(`threads ${t}:`, await measureCeiling(opts), await measureReadBandwidth(opts));
+  }
 }

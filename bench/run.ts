@@ -5,11 +5,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { frameFlops } from '../src/model/flops.js';
+import { frameFlops, lmStepBytes } from '../src/model/flops.js';
+import type { LmConfig } from '../src/model/lm/config.js';
 import { resolveModel } from '../src/model/model-store.js';
 import { presetSource } from '../src/model/presets/presets.js';
 import { hugePageState } from '../src/model/runtime/huge-pages.js';
-import { measureCeiling } from './ceiling.js';
+import { measureCeiling, measureReadBandwidth } from './ceiling.js';
 import { createPipeline, timeBatch, type BatchTiming } from './pipeline-bench.js';
 import { benchLoad } from './load-bench.js';
 import { benchMobaDivergence, benchPrefillSpeed, createPrefillBenchRunner, type MobaDivergence, type PrefillSpeed } from './prefill.js';
@@ -46,6 +47,8 @@ async function main(): Promise<void> {
 
   log('measuring the arithmetic ceiling (large MatMuls through onnxruntime)');
   const ceiling = await measureCeiling(opts);
+  log('measuring memory read bandwidth (an attention-shaped product over a 1.2 GB operand)');
+  const bandwidth = await measureReadBandwidth(opts);
 
   const sizes = args.sizes!.split(',').map(Number);
   const maxB = Math.max(...sizes);
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
   const one = batched.find((t) => t.batch === 1)!;
   const at16 = batched.find((t) => t.batch === 16) ?? batched.at(-1)!;
   const lmBatchSpeedupAt16 = round((at16.batch / at16.lmP50Ms) / (1 / one.lmP50Ms));
+  const lmFloor = lmFloorAt(src.lm, bandwidth, one.lmP50Ms, at16);
   const throughputRatio = batched.map((t) => ({ batch: t.batch, ratio: round((t.batch / t.tickP50Ms) / (1 / one.tickP50Ms)) }));
 
   // Real-time runs through the worker decide. One session first: its tick p99
@@ -168,6 +172,7 @@ async function main(): Promise<void> {
       ceilingGflops: round(ceiling.gflops, 1),
       ceilingSessions: round(ceilingSessions, 2),
     },
+    lmFloor,
     memory: {
       bytesPerSession,
       kvCacheBytesPerSession: kvBytesPerSession,
@@ -187,6 +192,29 @@ async function main(): Promise<void> {
   writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
   log(`wrote ${out}`);
   console.log(JSON.stringify({ sustainedSessions, sequentialSustainedSessions, lmBatchSpeedupAt16, ceilingFraction: result.ceilingFraction, eventLoopLagP99Ms: result.eventLoopLagP99Ms, soakMemoryGrowthMB: result.soakMemoryGrowthMB, loadReplyLatencyP95Ms: loadP95, prefillSpeedup3000: prefillSpeedup }, null, 2));
+}
+
+/**
+ * What memory bandwidth allows the LM: a batched step reads the weights once
+ * and every session's KV window, so it cannot be faster than those bytes take
+ * at the fastest read rate measured; the speedup at 16 rows is bounded by the
+ * measured one-row step over that floor.
+ */
+function lmFloorAt(lm: LmConfig, bw: { gbps: number; bestGbps: number }, lmMsAt1: number, at16: BatchTiming) {
+  const bytes = lmStepBytes(lm);
+  const floorMs = (rows: number) => (bytes.weights + rows * bytes.kvPerSession) / (bw.bestGbps * 1e6);
+  const floor16 = floorMs(16);
+  return {
+    readGBps: round(bw.gbps, 1),
+    bestReadGBps: round(bw.bestGbps, 1),
+    weightBytesPerStep: bytes.weights,
+    kvBytesPerSessionStep: bytes.kvPerSession,
+    floorMsAt1: round(floorMs(1)),
+    floorMsAt16: round(floor16),
+    measuredLmMsAt1: lmMsAt1,
+    measuredLmMsAt16: at16.batch === 16 ? at16.lmP50Ms : null,
+    speedupBoundAt16: round((16 * lmMsAt1) / floor16),
+  };
 }
 
 main().catch((e: unknown) => {

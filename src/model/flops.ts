@@ -75,3 +75,18 @@ export function frameFlops(lm: LmConfig, mimi: MimiConfig): FrameFlops {
   const m = mimiFrameFlops(mimi, lm.dep_q);
   return { ...l, ...m, total: l.temporal + l.depformer + m.encode + m.decode };
 }
+
+/**
+ * Bytes one LM step reads at float32: the weights of its products, read once
+ * per batched step (the depformer's as if each codebook step had its own,
+ * as with weights_per_step), and each session's temporal KV window, which
+ * attention reads whole every step. On a CPU these, over the memory
+ * bandwidth, are the floor of a batched LM step.
+ */
+export function lmStepBytes(c: LmConfig): { weights: number; kvPerSession: number } {
+  const d = lmDims(c);
+  const layerParams = (dim: number, hidden: number) => 4 * dim * dim + 3 * dim * hidden;
+  const temporal = d.layers * layerParams(d.dim, d.ffnHidden) + d.dim * d.textCard;
+  const depformer = d.depQ * (d.dim * d.depDim + d.depLayers * layerParams(d.depDim, d.depFfnHidden) + d.depDim * d.card);
+  return { weights: 4 * (temporal + depformer), kvPerSession: 4 * d.layers * 2 * c.context * d.dim };
+}
