@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { EngineClient } from '../src/engine/engine-client.js';
 import { DEFAULT_SAMPLING_PARAMS } from '../src/engine/sampling/sampling-params.js';
@@ -40,13 +41,36 @@ export interface RealtimeResult {
   /** The main thread's V8 heap in use at those two points (MB). */
   heapStartMB: number;
   heapEndMB: number;
+  /**
+   * The RSS growth split by kind (Linux; null elsewhere): anonymous memory
+   * (heaps, arenas, pools) and file-backed pages, which are mostly the
+   * model's weight files that onnxruntime maps and that fault in as they are
+   * first read (embedding rows of tokens not seen before), bounded by the
+   * files' size.
+   */
+  anonymousGrowthMB: number | null;
+  fileGrowthMB: number | null;
 }
 
 /** A full collection first where node runs with --expose-gc (the isolated runs do), so garbage not yet collected does not read as growth. */
-function collectedMemory(): { rssMB: number; heapMB: number } {
+function collectedMemory(): { rssMB: number; heapMB: number; anonMB: number | null; fileMB: number | null } {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
-  return { rssMB: m.rss / 2 ** 20, heapMB: m.heapUsed / 2 ** 20 };
+  return { rssMB: m.rss / 2 ** 20, heapMB: m.heapUsed / 2 ** 20, ...residentByKind() };
+}
+
+/** Resident anonymous and file-backed memory of this process (MB) from /proc/self/smaps_rollup. */
+function residentByKind(): { anonMB: number | null; fileMB: number | null } {
+  let text: string;
+  try {
+    text = readFileSync('/proc/self/smaps_rollup', 'utf8');
+  } catch {
+    return { anonMB: null, fileMB: null };
+  }
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  const rss = kb('Rss');
+  const anon = kb('Anonymous');
+  return Number.isFinite(rss) && Number.isFinite(anon) ? { anonMB: anon / 1024, fileMB: (rss - anon) / 1024 } : { anonMB: null, fileMB: null };
 }
 
 const TICK_MS = 80;
@@ -76,6 +100,8 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
   let opened = 0;
   let rssStart = 0;
   let heapStart = 0;
+  let anonStart: number | null = null;
+  let fileStart: number | null = null;
   let rssPeak = 0;
   const timers = new Set<NodeJS.Timeout>();
   let stopping = false;
@@ -126,7 +152,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     const rss = process.memoryUsage().rss / 2 ** 20;
     rssPeak = Math.max(rssPeak, rss);
     if (!rssStart && warm()) {
-      ({ rssMB: rssStart, heapMB: heapStart } = collectedMemory());
+      ({ rssMB: rssStart, heapMB: heapStart, anonMB: anonStart, fileMB: fileStart } = collectedMemory());
       lag.enable();
     }
   }, 1000);
@@ -135,7 +161,8 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
   for (const t of timers) clearTimeout(t);
   clearInterval(memTimer);
   lag.disable();
-  const { rssMB: rssEnd, heapMB: heapEnd } = collectedMemory();
+  const { rssMB: rssEnd, heapMB: heapEnd, anonMB: anonEnd, fileMB: fileEnd } = collectedMemory();
+  const growth = (a: number | null, b: number | null) => (a === null || b === null ? null : round(b - a, 1));
   await engine.stop();
   const tickMs = ticks.map((t) => t.ms);
   return {
@@ -159,6 +186,8 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     memoryGrowthMB: round(rssEnd - rssStart, 1),
     heapStartMB: round(heapStart, 1),
     heapEndMB: round(heapEnd, 1),
+    anonymousGrowthMB: growth(anonStart, anonEnd),
+    fileGrowthMB: growth(fileStart, fileEnd),
   };
 }
 

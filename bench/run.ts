@@ -157,6 +157,8 @@ async function main(): Promise<void> {
     ceilingFraction: round(sustainedSessions / ceilingSessions, 3),
     eventLoopLagP99Ms: realtime?.eventLoopLagP99Ms ?? null,
     soakMemoryGrowthMB: soak?.memoryGrowthMB ?? null,
+    soakAnonymousGrowthMB: soak?.anonymousGrowthMB ?? null,
+    soakFileGrowthMB: soak?.fileGrowthMB ?? null,
     soakAtSustainedLoad: soak ? sustainedSessions > 0 : null,
     loadReplyLatencyP95Ms: loadP95,
     prefillSpeedup3000: prefillSpeedup,
