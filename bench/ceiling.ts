@@ -3,6 +3,20 @@ import { GraphBuilder } from '../src/model/onnx/graph-builder.js';
 import { encodeModel } from '../src/model/onnx/serialize.js';
 import { createSession, type SessionOptions } from '../src/model/onnx/session.js';
 
+/** Median and fastest of `runs` timed runs after one untimed; releases the session. */
+async function timeRuns(s: ort.InferenceSession, feeds: Record<string, ort.Tensor>, runs: number): Promise<{ ms: number; bestMs: number }> {
+  await s.run(feeds);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await s.run(feeds);
+    times.push(performance.now() - t0);
+  }
+  await s.release();
+  times.sort((a, b) => a - b);
+  return { ms: times[Math.floor(times.length / 2)]!, bestMs: times[0]! };
+}
+
 /**
  * The machine's arithmetic ceiling through onnxruntime on the given provider:
  * a chain of large square MatMuls (compute-bound), in GFLOP/s.
@@ -18,16 +32,7 @@ export async function measureCeiling(opts: SessionOptions, n = 1024, depth = 4, 
   b.output(x, 'y', 'float32', [n, n]);
   const s = await createSession(encodeModel(b.build()), opts);
   const feeds = { x: new ort.Tensor('float32', new Float32Array(n * n).fill(0.001), [n, n]) };
-  await s.run(feeds);
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await s.run(feeds);
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b2) => a - b2);
-  const ms = times[Math.floor(times.length / 2)]!;
-  await s.release();
+  const { ms, bestMs } = await timeRuns(s, feeds, runs);
   return { gflops: (2 * n * n * n * depth) / (ms / 1000) / 1e9, n, ms };
 }
 
@@ -50,18 +55,9 @@ export async function measureReadBandwidth(opts: SessionOptions, bytes = 1.2e9, 
     p: new ort.Tensor('float32', new Float32Array(R * C).fill(1 / C), [R, 1, C]),
     v: new ort.Tensor('float32', new Float32Array(R * C * D).fill(0.001), [R, C, D]),
   };
-  await s.run(feeds);
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await s.run(feeds);
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b2) => a - b2);
-  const ms = times[Math.floor(times.length / 2)]!;
-  await s.release();
+  const { ms, bestMs } = await timeRuns(s, feeds, runs);
   const read = 4 * R * C * D;
-  return { gbps: read / (ms / 1000) / 1e9, bestGbps: read / (times[0]! / 1000) / 1e9, bytes: read, ms };
+  return { gbps: read / (ms / 1000) / 1e9, bestGbps: read / (bestMs / 1000) / 1e9, bytes: read, ms };
 }
 
 if (process.argv[1]?.endsWith('ceiling.js')) {
