@@ -41,6 +41,9 @@ export interface RealtimeResult {
   /** The main thread's V8 heap in use at those two points (MB). */
   heapStartMB: number;
   heapEndMB: number;
+  /** The inference worker's V8 heap in use at those two points, after its own full collection (MB). */
+  workerHeapStartMB: number | null;
+  workerHeapEndMB: number | null;
   /**
    * The RSS growth split by kind (Linux; null elsewhere): anonymous memory
    * (heaps, arenas, pools) and file-backed pages, which are mostly the
@@ -52,11 +55,18 @@ export interface RealtimeResult {
   fileGrowthMB: number | null;
 }
 
-/** A full collection first where node runs with --expose-gc (the isolated runs do), so garbage not yet collected does not read as growth. */
-function collectedMemory(): { rssMB: number; heapMB: number; anonMB: number | null; fileMB: number | null } {
+interface CollectedMemory { rssMB: number; heapMB: number; workerHeapMB: number | null; anonMB: number | null; fileMB: number | null }
+
+/**
+ * Full collections of the inference worker's heap and the main thread's first
+ * where node runs with --expose-gc (the isolated runs do), so garbage not yet
+ * collected (with the native buffers it holds) does not read as growth.
+ */
+async function collectedMemory(engine: EngineClient): Promise<CollectedMemory> {
+  const worker = await engine.collectGarbage();
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
-  return { rssMB: m.rss / 2 ** 20, heapMB: m.heapUsed / 2 ** 20, ...residentByKind() };
+  return { rssMB: m.rss / 2 ** 20, heapMB: m.heapUsed / 2 ** 20, workerHeapMB: worker === null ? null : worker / 2 ** 20, ...residentByKind() };
 }
 
 /** Resident anonymous and file-backed memory of this process (MB) from /proc/self/smaps_rollup. */
@@ -98,10 +108,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
   let framesIn = 0;
   let framesOut = 0;
   let opened = 0;
-  let rssStart = 0;
-  let heapStart = 0;
-  let anonStart: number | null = null;
-  let fileStart: number | null = null;
+  let start: CollectedMemory | null = null;
   let rssPeak = 0;
   const timers = new Set<NodeJS.Timeout>();
   let stopping = false;
@@ -148,11 +155,13 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
   };
 
   for (let i = 0; i < o.sessions; i++) await startSession(i);
+  let startTaken = false;
   const memTimer = setInterval(() => {
     const rss = process.memoryUsage().rss / 2 ** 20;
     rssPeak = Math.max(rssPeak, rss);
-    if (!rssStart && warm()) {
-      ({ rssMB: rssStart, heapMB: heapStart, anonMB: anonStart, fileMB: fileStart } = collectedMemory());
+    if (!startTaken && warm()) {
+      startTaken = true;
+      void collectedMemory(engine).then((m) => (start = m));
       lag.enable();
     }
   }, 1000);
@@ -161,8 +170,10 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
   for (const t of timers) clearTimeout(t);
   clearInterval(memTimer);
   lag.disable();
-  const { rssMB: rssEnd, heapMB: heapEnd, anonMB: anonEnd, fileMB: fileEnd } = collectedMemory();
+  const end = await collectedMemory(engine);
+  const first = start ?? end;
   const growth = (a: number | null, b: number | null) => (a === null || b === null ? null : round(b - a, 1));
+  const mb = (v: number | null) => (v === null ? null : round(v, 1));
   await engine.stop();
   const tickMs = ticks.map((t) => t.ms);
   return {
@@ -180,14 +191,16 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     replyLatencyP95Ms: round(percentile(latencies, 95)),
     eventLoopLagP99Ms: round(lag.percentile(99) / 1e6),
     sessionsOpened: opened,
-    rssStartMB: round(rssStart, 1),
-    rssEndMB: round(rssEnd, 1),
-    rssPeakMB: round(Math.max(rssPeak, rssEnd), 1),
-    memoryGrowthMB: round(rssEnd - rssStart, 1),
-    heapStartMB: round(heapStart, 1),
-    heapEndMB: round(heapEnd, 1),
-    anonymousGrowthMB: growth(anonStart, anonEnd),
-    fileGrowthMB: growth(fileStart, fileEnd),
+    rssStartMB: round(first.rssMB, 1),
+    rssEndMB: round(end.rssMB, 1),
+    rssPeakMB: round(Math.max(rssPeak, end.rssMB), 1),
+    memoryGrowthMB: round(end.rssMB - first.rssMB, 1),
+    heapStartMB: round(first.heapMB, 1),
+    heapEndMB: round(end.heapMB, 1),
+    workerHeapStartMB: mb(first.workerHeapMB),
+    workerHeapEndMB: mb(end.workerHeapMB),
+    anonymousGrowthMB: growth(first.anonMB, end.anonMB),
+    fileGrowthMB: growth(first.fileMB, end.fileMB),
   };
 }
 

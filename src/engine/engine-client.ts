@@ -42,6 +42,7 @@ export class EngineClient extends EventEmitter<EngineEvents> {
   private readonly sessionListeners = new Map<string, EngineListener>();
   private readonly pendingOpen = new Map<string, (r: { ok: boolean; error?: string }) => void>();
   private readonly pendingSnapshot = new Map<string, (s: EngineSnapshot | null) => void>();
+  private readonly pendingCollect: ((heapUsedBytes: number | null) => void)[] = [];
   private stopping = false;
   private restarts = 0;
   private restartTimer: NodeJS.Timeout | null = null;
@@ -121,6 +122,7 @@ export class EngineClient extends EventEmitter<EngineEvents> {
     this.pendingOpen.clear();
     for (const [, resolve] of this.pendingSnapshot) resolve(null);
     this.pendingSnapshot.clear();
+    for (const resolve of this.pendingCollect.splice(0)) resolve(null);
     for (const l of lost) l.onLost(reason);
     this.restarts++;
     this.respawn(0);
@@ -156,6 +158,9 @@ export class EngineClient extends EventEmitter<EngineEvents> {
         break;
       case 'tick':
         this.emit('tick', m.stats);
+        break;
+      case 'collected':
+        this.pendingCollect.shift()?.(m.heapUsedBytes);
         break;
       case 'dropped':
         this.emit('dropped', m.id, m.frames);
@@ -210,6 +215,19 @@ export class EngineClient extends EventEmitter<EngineEvents> {
 
   close(id: string): void {
     if (this.sessionListeners.delete(id)) this.send({ type: 'close', id });
+  }
+
+  /**
+   * Diagnostics for memory measurements: a full collection of the worker's
+   * heap where node runs with --expose-gc (otherwise none), then the bytes its
+   * heap holds; null when no worker is running.
+   */
+  async collectGarbage(): Promise<number | null> {
+    if (!this.worker) return null;
+    return new Promise((resolve) => {
+      this.pendingCollect.push(resolve);
+      this.send({ type: 'collect' });
+    });
   }
 
   /**

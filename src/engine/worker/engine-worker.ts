@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModelDir } from '../../model/manifest.js';
 import { createLmStepper } from '../../model/lm/lm-stepper.js';
@@ -89,6 +90,10 @@ async function main(opts: EngineOptions): Promise<void> {
       }
       case 'stop':
         void scheduler.stop().then(() => post({ type: 'stopped' }));
+        break;
+      case 'collect':
+        (globalThis as { gc?: () => void }).gc?.();
+        post({ type: 'collected', heapUsedBytes: getHeapStatistics().used_heap_size });
         break;
       case 'crash':
         // Between ticks, like any uncaught error here (terminate() during an onnxruntime run aborts the process).

@@ -27,6 +27,8 @@ export type ToWorker =
   | { type: 'restart'; id: string }
   | { type: 'close'; id: string; snapshot?: boolean }
   | { type: 'stop' }
+  /** Diagnostics: a full collection of the worker's heap (where node runs with --expose-gc), answered with 'collected'. */
+  | { type: 'collect' }
   /** Fault injection: the worker throws from its message handler, as a bug would. */
   | { type: 'crash' };
 
@@ -53,4 +55,5 @@ export type FromWorker =
   | { type: 'dropped'; id: string; frames: number }
   | { type: 'tick'; stats: TickStats }
   | { type: 'failed'; message: string }
+  | { type: 'collected'; heapUsedBytes: number }
   | { type: 'stopped' };
