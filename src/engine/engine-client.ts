@@ -263,5 +263,6 @@ export class EngineClient extends EventEmitter<EngineEvents> {
     });
     await w.terminate();
     this.worker = null;
+    for (const resolve of this.pendingCollect.splice(0)) resolve(null);
   }
 }
