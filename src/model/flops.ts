@@ -14,11 +14,14 @@ export interface FrameFlops {
   total: number;
 }
 
+/** Weights of one layer's products: q, k, v and output projections, and the FFN (gated: two inputs and an output). */
+function layerProductParams(dim: number, ffnHidden: number, gated: boolean): number {
+  return 4 * dim * dim + (gated ? 3 : 2) * dim * ffnHidden;
+}
+
 function transformerLayerFlops(dim: number, ffnHidden: number, gated: boolean, keys: number): number {
-  const proj = 2 * (4 * dim * dim);
-  const ffn = 2 * (gated ? 3 * dim * ffnHidden : 2 * dim * ffnHidden);
   const attn = 2 * 2 * keys * dim;
-  return proj + ffn + attn;
+  return 2 * layerProductParams(dim, ffnHidden, gated) + attn;
 }
 
 export function lmFrameFlops(c: LmConfig): { temporal: number; depformer: number } {
@@ -85,8 +88,7 @@ export function frameFlops(lm: LmConfig, mimi: MimiConfig): FrameFlops {
  */
 export function lmStepBytes(c: LmConfig): { weights: number; kvPerSession: number } {
   const d = lmDims(c);
-  const layerParams = (dim: number, hidden: number) => 4 * dim * dim + 3 * dim * hidden;
-  const temporal = d.layers * layerParams(d.dim, d.ffnHidden) + d.dim * d.textCard;
-  const depformer = d.depQ * (d.dim * d.depDim + d.depLayers * layerParams(d.depDim, d.depFfnHidden) + d.depDim * d.card);
+  const temporal = d.layers * layerProductParams(d.dim, d.ffnHidden, true) + d.dim * d.textCard;
+  const depformer = d.depQ * (d.dim * d.depDim + d.depLayers * layerProductParams(d.depDim, d.depFfnHidden, true) + d.depDim * d.card);
   return { weights: 4 * (temporal + depformer), kvPerSession: 4 * d.layers * 2 * c.context * d.dim };
 }
