@@ -26,7 +26,9 @@ COPY --from=build /out/ /app/
 # random-weight model there on first start; point it at a converted model
 # (parley convert) for real use, e.g. PARLEY_MODEL=/models/moshi.
 # GLIBC_TUNABLES asks for transparent huge pages for large allocations
-# (src/model/runtime/huge-pages.ts says why; measured 4-5x fewer slow ticks).
+# (src/model/runtime/huge-pages.ts says why; measured 4-5x fewer slow ticks)
+# and at most two malloc arenas (src/model/runtime/glibc-tunables.ts: native
+# memory stays flat as sessions come and go).
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8998 \
@@ -35,7 +37,7 @@ ENV NODE_ENV=production \
     PARLEY_PROVIDER=cpu \
     PARLEY_LOG_LEVEL=info \
     PARLEY_DRAIN_TIMEOUT_MS=30000 \
-    GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+    GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.arena_max=2
 VOLUME ["/models"]
 EXPOSE 8998
 USER 10001:10001

@@ -3,11 +3,18 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { EngineClient } from '../src/engine/engine-client.js';
 import { DEFAULT_SAMPLING_PARAMS } from '../src/engine/sampling/sampling-params.js';
 import type { TickStats } from '../src/engine/scheduler.js';
+import { emptyStageTimes, STAGES, type StageTimes } from '../src/engine/stage-timer.js';
+import type { LmCaches } from '../src/model/lm/lm-stepper.js';
+import type { ExecutionProvider } from '../src/model/onnx/session.js';
 import { syntheticFrame } from './pipeline-bench.js';
 import { percentile, round } from './stats.js';
 
 export interface RealtimeOptions {
   modelDir: string;
+  /** Where the LM runs (default cpu), where its caches live and where Mimi runs (the engine's defaults when absent). */
+  provider?: ExecutionProvider;
+  lmCaches?: LmCaches;
+  codecProvider?: ExecutionProvider;
   sessions: number;
   seconds: number;
   threads: number;
@@ -15,6 +22,16 @@ export interface RealtimeOptions {
   churn: { minSeconds: number; maxSeconds: number } | null;
   /** Seconds ignored at the start (warm-up) for tick, latency and memory figures. */
   warmupSeconds: number;
+  /** Also read memory (after full collections) every this many seconds from the end of warm-up; absent: only at the two ends. */
+  memorySampleSeconds?: number;
+}
+
+/** One reading of the memory series: seconds since the end of warm-up, MB after full collections. */
+export interface MemorySample {
+  atSeconds: number;
+  rssMB: number;
+  anonymousMB: number | null;
+  fileMB: number | null;
 }
 
 export interface RealtimeResult {
@@ -23,6 +40,8 @@ export interface RealtimeResult {
   ticks: number;
   tickP50Ms: number;
   tickP99Ms: number;
+  /** Each stage's median over the ticks after warm-up (ms): where a tick's time goes. */
+  stageP50Ms: StageTimes;
   /** Ticks whose model work took longer than 80 ms. */
   overrunTicks: number;
   lateFrames: number;
@@ -53,6 +72,15 @@ export interface RealtimeResult {
    */
   anonymousGrowthMB: number | null;
   fileGrowthMB: number | null;
+  /** Readings every memorySampleSeconds (the first at the end of warm-up, the last at the end); empty when not asked for. */
+  memorySeries: MemorySample[];
+  /**
+   * RSS and anonymous growth over the second half of the series only (MB):
+   * a process whose allocators have warmed up stays near 0 here, a leak
+   * grows by half its total. Null without a series of at least 3 readings.
+   */
+  secondHalfGrowthMB: number | null;
+  secondHalfAnonymousGrowthMB: number | null;
 }
 
 interface CollectedMemory { rssMB: number; heapMB: number; workerHeapMB: number | null; anonMB: number | null; fileMB: number | null }
@@ -93,7 +121,8 @@ const TICK_MS = 80;
  */
 export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
   const engine = await EngineClient.start({
-    modelDir: o.modelDir, provider: 'cpu', threads: o.threads, maxSessions: o.sessions, tickMs: TICK_MS, maxQueuedFrames: 25, maxSessionSteps: 4500,
+    modelDir: o.modelDir, provider: o.provider ?? 'cpu', threads: o.threads, maxSessions: o.sessions, tickMs: TICK_MS, maxQueuedFrames: 25, maxSessionSteps: 4500,
+    ...(o.lmCaches ? { lmCaches: o.lmCaches } : {}), ...(o.codecProvider ? { codecProvider: o.codecProvider } : {}),
   });
   const ticks: TickStats[] = [];
   let dropped = 0;
@@ -156,13 +185,28 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
 
   for (let i = 0; i < o.sessions; i++) await startSession(i);
   let startTaken = false;
+  let warmAt = 0;
+  const series: MemorySample[] = [];
+  const sample = (m: CollectedMemory, atMs: number): void => {
+    series.push({ atSeconds: round((atMs - warmAt) / 1000, 1), rssMB: round(m.rssMB, 1), anonymousMB: m.anonMB === null ? null : round(m.anonMB, 1), fileMB: m.fileMB === null ? null : round(m.fileMB, 1) });
+  };
+  let nextSampleAt = Infinity;
   const memTimer = setInterval(() => {
     const rss = process.memoryUsage().rss / 2 ** 20;
     rssPeak = Math.max(rssPeak, rss);
+    const now = performance.now();
     if (!startTaken && warm()) {
       startTaken = true;
-      void collectedMemory(engine).then((m) => (start = m));
+      warmAt = now;
+      void collectedMemory(engine).then((m) => {
+        start = m;
+        sample(m, now);
+      });
       lag.enable();
+      if (o.memorySampleSeconds) nextSampleAt = now + o.memorySampleSeconds * 1000;
+    } else if (now >= nextSampleAt) {
+      nextSampleAt += o.memorySampleSeconds! * 1000;
+      void collectedMemory(engine).then((m) => sample(m, now));
     }
   }, 1000);
   await new Promise((r) => setTimeout(r, o.seconds * 1000));
@@ -172,6 +216,8 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
   lag.disable();
   const end = await collectedMemory(engine);
   const first = start ?? end;
+  if (o.memorySampleSeconds && startTaken) sample(end, performance.now());
+  const half = secondHalfGrowth(series);
   const growth = (a: number | null, b: number | null) => (a === null || b === null ? null : round(b - a, 1));
   const mb = (v: number | null) => (v === null ? null : round(v, 1));
   await engine.stop();
@@ -182,6 +228,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     ticks: ticks.length,
     tickP50Ms: round(percentile(tickMs, 50)),
     tickP99Ms: round(percentile(tickMs, 99)),
+    stageP50Ms: stageMedians(ticks),
     overrunTicks: tickMs.filter((m) => m > TICK_MS).length,
     lateFrames: ticks.reduce((n, t) => n + t.late, 0),
     droppedFrames: dropped,
@@ -201,7 +248,26 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     workerHeapEndMB: mb(end.workerHeapMB),
     anonymousGrowthMB: growth(first.anonMB, end.anonMB),
     fileGrowthMB: growth(first.fileMB, end.fileMB),
+    memorySeries: o.memorySampleSeconds ? series : [],
+    secondHalfGrowthMB: half.rss,
+    secondHalfAnonymousGrowthMB: half.anonymous,
   };
+}
+
+function stageMedians(ticks: readonly TickStats[]): StageTimes {
+  const m = emptyStageTimes();
+  for (const k of STAGES) m[k] = round(percentile(ticks.map((t) => t.times[k]), 50));
+  return m;
+}
+
+/** Growth from the reading nearest the series' middle time to its last reading. */
+export function secondHalfGrowth(series: readonly MemorySample[]): { rss: number | null; anonymous: number | null } {
+  if (series.length < 3) return { rss: null, anonymous: null };
+  const last = series.at(-1)!;
+  const mid = last.atSeconds / 2;
+  const from = series.reduce((best, s) => (Math.abs(s.atSeconds - mid) < Math.abs(best.atSeconds - mid) ? s : best));
+  const anonymous = from.anonymousMB === null || last.anonymousMB === null ? null : round(last.anonymousMB - from.anonymousMB, 1);
+  return { rss: round(last.rssMB - from.rssMB, 1), anonymous };
 }
 
 /** This process's node flags without an inline script (-e/-p and its text), which the child would run again. */

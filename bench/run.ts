@@ -114,9 +114,9 @@ async function main(): Promise<void> {
     log(`soak: ${soakSessions} sessions joining and leaving for ${args['soak-seconds']} s`);
     soak = await runRealtimeIsolated({
       modelDir: model.dir, sessions: soakSessions, seconds: Number(args['soak-seconds']), threads,
-      churn: { minSeconds: 10, maxSeconds: 40 }, warmupSeconds: 60,
+      churn: { minSeconds: 10, maxSeconds: 40 }, warmupSeconds: 60, memorySampleSeconds: 60,
     });
-    log(`  memory growth ${soak.memoryGrowthMB} MB, dropped ${soak.droppedFrames}, late ${soak.lateFrames}`);
+    log(`  memory growth ${soak.memoryGrowthMB} MB (second half ${soak.secondHalfGrowthMB} MB), dropped ${soak.droppedFrames}, late ${soak.lateFrames}`);
   }
 
   let prefill: (PrefillSpeed & { moba: MobaDivergence[] }) | null = null;
@@ -159,10 +159,12 @@ async function main(): Promise<void> {
     soakMemoryGrowthMB: soak?.memoryGrowthMB ?? null,
     soakAnonymousGrowthMB: soak?.anonymousGrowthMB ?? null,
     soakFileGrowthMB: soak?.fileGrowthMB ?? null,
+    soakSecondHalfGrowthMB: soak?.secondHalfGrowthMB ?? null,
+    soakSecondHalfAnonymousGrowthMB: soak?.secondHalfAnonymousGrowthMB ?? null,
     soakAtSustainedLoad: soak ? sustainedSessions > 0 : null,
     loadReplyLatencyP95Ms: loadP95,
     prefillSpeedup3000: prefillSpeedup,
-    machine: { host: hostname(), cpu: cpus()[0]?.model, cores: cpus().length, memoryGB: round(totalmem() / 2 ** 30, 1), loadAverageAtStart: loadavg(), hugePages: hugePageState() },
+    machine: { host: hostname(), cpu: cpus()[0]?.model, cores: cpus().length, memoryGB: round(totalmem() / 2 ** 30, 1), loadAverageAtStart: loadavg(), hugePages: hugePageState(), glibcTunables: process.env['GLIBC_TUNABLES'] ?? null },
     date: started.toISOString(),
     commit,
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),

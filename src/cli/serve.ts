@@ -3,7 +3,8 @@ import pino from 'pino';
 import { loadConfig } from '../config/load.js';
 import { EngineClient } from '../engine/engine-client.js';
 import { resolveModel } from '../model/model-store.js';
-import { HUGE_PAGES_ENV, hugePageState } from '../model/runtime/huge-pages.js';
+import { glibcArenaMax, SERVING_GLIBC_TUNABLES } from '../model/runtime/glibc-tunables.js';
+import { hugePageState } from '../model/runtime/huge-pages.js';
 import { SentencePieceTokenizer, loadSentencePieceModel } from '../model/tokenizer/index.js';
 import { createServer } from '../transport/server.js';
 
@@ -14,7 +15,11 @@ export async function serve(argv: string[]): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { service: 'parley' } });
   const pages = hugePageState();
   if (pages.kernelMode === 'madvise' && !pages.glibcRequests) {
-    logger.warn({ thp: pages.kernelMode }, `transparent huge pages are not requested: start with ${HUGE_PAGES_ENV} (npm start and the Docker image do) for steadier, faster ticks`);
+    logger.warn({ thp: pages.kernelMode }, `transparent huge pages are not requested: start with GLIBC_TUNABLES=${SERVING_GLIBC_TUNABLES} (npm start and the Docker images do) for steadier, faster ticks`);
+  }
+  const arenas = glibcArenaMax();
+  if (pages.kernelMode !== null && arenas === null) {
+    logger.warn(`malloc arenas are not limited: start with GLIBC_TUNABLES=${SERVING_GLIBC_TUNABLES} (npm start and the Docker images do), or native memory creeps as sessions come and go`);
   }
   const model = resolveModel(config.model, config.modelCacheDir, (m) => logger.info(m));
   const tokFile = model.manifest.files.tokenizer ? model.path(model.manifest.files.tokenizer) : null;
@@ -23,7 +28,7 @@ export async function serve(argv: string[]): Promise<void> {
       padId: model.lm.existing_text_padding_id, endOfPaddingId: model.lm.existing_text_end_padding_id, textStartId: model.lm.text_card,
     })
     : null;
-  logger.info({ model: model.manifest.name, dir: model.dir, maxSessions: config.maxSessions, provider: config.provider, hugePages: pages.active }, 'loading model');
+  logger.info({ model: model.manifest.name, dir: model.dir, maxSessions: config.maxSessions, provider: config.provider, hugePages: pages.active, mallocArenaMax: arenas }, 'loading model');
   const engine = await EngineClient.start({
     modelDir: model.dir,
     provider: config.provider,

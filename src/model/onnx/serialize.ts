@@ -9,6 +9,30 @@ type ITensorProto = InstanceType<typeof onnx.TensorProto>;
 const IR_VERSION = 8;
 /** Initializers at least this large go to the external data file, when there is one. */
 const EXTERNAL_MIN_BYTES = 1024;
+/**
+ * Tables read row by row (Gather's data input: embeddings, codebooks) stay in
+ * the model file up to this many bytes in all. onnxruntime maps external data
+ * and reads such a table straight from the mapping, so its pages fault in as
+ * tokens are first seen and a serving process's memory grows for minutes;
+ * inline tables are copied once at load. Products' weights are repacked by
+ * onnxruntime at load anyway, so they stay external. The budget keeps the
+ * model file under protobuf's 2 GiB.
+ */
+const INLINE_ROW_TABLES_MAX_BYTES = 1.5 * 2 ** 30;
+
+/** Initializers kept inline: those read by row, largest first while they fit the budget. */
+function inlineRowTables(graph: GraphDef): Set<string> {
+  const rowRead = new Set(graph.nodes.filter((n) => n.opType === 'Gather').map((n) => n.inputs[0]));
+  const tables = graph.initializers.filter((i) => rowRead.has(i.name)).sort((a, b) => b.data.byteLength - a.data.byteLength);
+  const keep = new Set<string>();
+  let total = 0;
+  for (const t of tables) {
+    if (total + t.data.byteLength > INLINE_ROW_TABLES_MAX_BYTES) continue;
+    total += t.data.byteLength;
+    keep.add(t.name);
+  }
+  return keep;
+}
 
 function bytesOf(init: InitializerDef): Uint8Array {
   const d = init.data;
@@ -52,12 +76,13 @@ export function encodeModel(graph: GraphDef, externalDataPath?: string): Uint8Ar
   let fd: number | null = null;
   let offset = 0;
   const initializers: ITensorProto[] = [];
+  const inline = externalDataPath ? inlineRowTables(graph) : new Set<string>();
   try {
     if (externalDataPath) fd = openSync(externalDataPath, 'w');
     for (const init of graph.initializers) {
       const raw = bytesOf(init);
       const base = { name: init.name, dims: init.dims, dataType: ONNX_TYPE[init.dtype] };
-      if (fd !== null && externalDataPath && raw.byteLength >= EXTERNAL_MIN_BYTES) {
+      if (fd !== null && externalDataPath && raw.byteLength >= EXTERNAL_MIN_BYTES && !inline.has(init.name)) {
         // Keep each tensor 64-byte aligned so it can be mapped without copying.
         const pad = (64 - (offset % 64)) % 64;
         if (pad) writeSync(fd, new Uint8Array(pad));

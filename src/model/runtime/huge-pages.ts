@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { glibcTunable } from './glibc-tunables.js';
 
 /**
  * Whether large allocations (weights, KV caches, onnxruntime's buffers) get
@@ -17,7 +18,6 @@ export interface HugePageState {
   active: boolean;
 }
 
-export const HUGE_PAGES_ENV = 'GLIBC_TUNABLES=glibc.malloc.hugetlb=1';
 
 export function hugePageState(env: NodeJS.ProcessEnv = process.env, modeFile = '/sys/kernel/mm/transparent_hugepage/enabled'): HugePageState {
   let kernelMode: string | null = null;
@@ -26,6 +26,6 @@ export function hugePageState(env: NodeJS.ProcessEnv = process.env, modeFile = '
   } catch {
     kernelMode = null;
   }
-  const glibcRequests = /(^|:)glibc\.malloc\.hugetlb=[12](:|$)/.test(env['GLIBC_TUNABLES'] ?? '');
+  const glibcRequests = ['1', '2'].includes(glibcTunable(env, 'glibc.malloc.hugetlb') ?? '');
   return { kernelMode, glibcRequests, active: kernelMode === 'always' || (kernelMode === 'madvise' && glibcRequests) };
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
@@ -33,6 +33,31 @@ test('large weights go to an external data file that onnxruntime resolves', asyn
   const session = await ort.InferenceSession.create(path);
   const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([0, 0, 1]), [1, 3]) });
   assert.equal((out['y']!.data as Float32Array)[1], ((601 % 7) - 3) + 1);
+});
+
+test('tables read by row (Gather) stay in the model file while product weights go external', async () => {
+  const b = new GraphBuilder('rows');
+  const tokens = b.input('tokens', 'int64', [2]);
+  const table = Float32Array.from({ length: 1000 * 16 }, (_, i) => i);
+  const w = Float32Array.from({ length: 16 * 300 }, (_, i) => (i % 5) - 2);
+  const rows = b.gather(b.weight('emb', table, [1000, 16]), tokens, 0);
+  b.output(b.matmul(rows, b.weight('w', w, [16, 300])), 'y', 'float32', [2, 300]);
+  const dir = mkdtempSync(join(tmpdir(), 'parley-onnx-'));
+  const path = join(dir, 'rows.onnx');
+  writeModel(b.build(), path, true);
+  // The external file holds the product's weight only; the 64 KB table is in the model file.
+  assert.equal(statSync(`${path}.data`).size, w.byteLength);
+  assert.ok(statSync(path).size > table.byteLength);
+  const session = await ort.InferenceSession.create(path);
+  const out = await session.run({ tokens: new ort.Tensor('int64', BigInt64Array.from([7n, 999n]), [2]) });
+  const y = out['y']!.data as Float32Array;
+  const expect = (row: number, col: number) => {
+    let s = 0;
+    for (let k = 0; k < 16; k++) s += table[row * 16 + k]! * w[k * 300 + col]!;
+    return s;
+  };
+  assert.equal(y[0], expect(7, 0));
+  assert.equal(y[300 + 299], expect(999, 299));
 });
 
 test('duplicate input names are rejected', () => {
