@@ -2,7 +2,7 @@ import { checkpointSource, convertModel, type ConvertOptions } from '../model/co
 import { isPrecision } from '../model/lm/gpu/precision.js';
 import { isPreset, presetSource } from '../model/presets/presets.js';
 
-/** `parley convert <checkpoint-dir | --preset NAME> <model-dir> [--precision fp32|fp16|int4]` */
+/** `parley convert <checkpoint-dir | --preset NAME> <model-dir> [--precision fp32|fp16|int4 [--device-only]]` */
 export async function convert(argv: string[]): Promise<void> {
   const args = [...argv];
   const opts: ConvertOptions = {};
@@ -12,6 +12,11 @@ export async function convert(argv: string[]): Promise<void> {
     if (!isPrecision(p)) throw new Error('--precision needs fp32, fp16 or int4 (device-cache graphs for GPU providers, see docs/gpu.md)');
     opts.gpuPrecision = p;
     args.splice(pr, 2);
+  }
+  const d = args.indexOf('--device-only');
+  if (d >= 0) {
+    opts.deviceOnly = true;
+    args.splice(d, 1);
   }
   let src;
   const p = args.indexOf('--preset');

@@ -15,7 +15,7 @@ import type { GraphDef } from './onnx/graph-builder.js';
 import { writeModel } from './onnx/serialize.js';
 import { buildGpuLmGraphs } from './lm/gpu-lm-runner.js';
 import type { Precision } from './lm/gpu/precision.js';
-import { ConvertedWeights } from './lm/gpu/weights.js';
+import { ConvertedWeights, type StorageWeights } from './lm/gpu/weights.js';
 
 export interface ModelSource {
   name: string;
@@ -54,6 +54,14 @@ export interface ConvertOptions {
    * float16 MatMul).
    */
   gpuPrecision?: Precision;
+  /**
+   * Write only the device-cache LM graphs (with gpuPrecision), not the
+   * float32 host-cache ones: a GPU server never reads those, and for Moshi 7B
+   * they are 28 GB. Such a model serves only with device caches.
+   */
+  deviceOnly?: boolean;
+  /** Where the device graphs' large tensors come from (default: the source's weights converted to gpuPrecision). */
+  gpuWeights?: StorageWeights;
 }
 
 /**
@@ -62,26 +70,33 @@ export interface ConvertOptions {
  * complete.
  */
 export function convertModel(src: ModelSource, outDir: string, log: (msg: string) => void = () => {}, opts: ConvertOptions = {}): Manifest {
+  if (opts.deviceOnly && !opts.gpuPrecision) throw new Error('a device-only conversion needs a precision for the device graphs (--precision fp32|fp16|int4)');
   mkdirSync(outDir, { recursive: true });
   let lmParams = 0;
-  log(`building temporal transformer (${src.lm.num_layers} layers, dim ${src.lm.dim})`);
-  const temporal = buildTemporalGraph(src.lm, src.lmWeights);
-  lmParams += paramCount(temporal);
-  writeModel(temporal, join(outDir, 'temporal.onnx'));
-  const depformer: string[] = [];
-  for (let k = 0; k < src.lm.dep_q; k++) {
-    const g = buildDepformerGraph(src.lm, src.lmWeights, k);
-    lmParams += paramCount(g);
-    const file = `depformer_${k}.onnx`;
-    writeModel(g, join(outDir, file));
-    depformer.push(file);
+  let host: { temporal: string; depformer: string[]; depformerFrame: string } | undefined;
+  if (!opts.deviceOnly) {
+    log(`building temporal transformer (${src.lm.num_layers} layers, dim ${src.lm.dim})`);
+    const temporal = buildTemporalGraph(src.lm, src.lmWeights);
+    lmParams += paramCount(temporal);
+    writeModel(temporal, join(outDir, 'temporal.onnx'));
+    const depformer: string[] = [];
+    for (let k = 0; k < src.lm.dep_q; k++) {
+      const g = buildDepformerGraph(src.lm, src.lmWeights, k);
+      lmParams += paramCount(g);
+      const file = `depformer_${k}.onnx`;
+      writeModel(g, join(outDir, file));
+      depformer.push(file);
+    }
+    log('building the depformer frame graph');
+    writeModel(inlineOutputs(buildDepformerFrameGraph(src.lm, src.lmWeights, new ConvertedWeights('fp32'))), join(outDir, 'depformer_frame.onnx'));
+    host = { temporal: 'temporal.onnx', depformer, depformerFrame: 'depformer_frame.onnx' };
   }
-  log('building the depformer frame graph');
-  writeModel(inlineOutputs(buildDepformerFrameGraph(src.lm, src.lmWeights, new ConvertedWeights('fp32'))), join(outDir, 'depformer_frame.onnx'));
   let gpu: Manifest['files']['gpu'];
   if (opts.gpuPrecision) {
     log(`building device-cache LM graphs (${opts.gpuPrecision})`);
-    const g = buildGpuLmGraphs(src.lm, src.lmWeights, new ConvertedWeights(opts.gpuPrecision));
+    const g = buildGpuLmGraphs(src.lm, src.lmWeights, opts.gpuWeights ?? new ConvertedWeights(opts.gpuPrecision));
+    // Parameters as the device graphs store them (int4 blocks are not counted).
+    if (opts.deviceOnly) lmParams = paramCount(g.temporal) + paramCount(g.depformerFrame);
     writeModel(g.temporal, join(outDir, 'gpu_temporal.onnx'));
     const dep = g.depformer.map((graph, k) => {
       writeModel(graph, join(outDir, `gpu_depformer_${k}.onnx`));
@@ -110,7 +125,7 @@ export function convertModel(src: ModelSource, outDir: string, log: (msg: string
     precision: 'float32',
     lm,
     mimi: mimi.layout,
-    files: { temporal: 'temporal.onnx', depformer, depformerFrame: 'depformer_frame.onnx', mimiEncoder: 'mimi_encoder.onnx', mimiDecoder: 'mimi_decoder.onnx', tokenizer, ...(gpu ? { gpu } : {}) },
+    files: { ...host, mimiEncoder: 'mimi_encoder.onnx', mimiDecoder: 'mimi_decoder.onnx', tokenizer, ...(gpu ? { gpu } : {}) },
     stats: { lmParams, mimiParams: paramCount(mimi.encoder) + paramCount(mimi.decoder) },
   };
   const tmp = join(outDir, `${MANIFEST_FILE}.tmp`);

@@ -24,10 +24,11 @@ export const manifestSchema = z.object({
   lm: z.record(z.string(), z.unknown()),
   mimi: mimiLayoutSchema,
   files: z.object({
-    temporal: z.string(),
-    depformer: z.array(z.string()).min(1),
+    /** The float32 host-cache LM graphs; absent in a device-only conversion (`convert --device-only`). */
+    temporal: z.string().optional(),
+    depformer: z.array(z.string()).min(1).optional(),
     /** The depformer's whole frame with sampling in the graph (float32), as served. */
-    depformerFrame: z.string(),
+    depformerFrame: z.string().optional(),
     mimiEncoder: z.string(),
     mimiDecoder: z.string(),
     tokenizer: z.string().nullable(),
@@ -42,6 +43,8 @@ export const manifestSchema = z.object({
         depformerFrame: z.string(),
       })
       .optional(),
+  }).refine((f) => (f.temporal !== undefined && f.depformer !== undefined && f.depformerFrame !== undefined) || (f.temporal === undefined && f.depformer === undefined && f.depformerFrame === undefined && f.gpu !== undefined), {
+    message: 'needs the host-cache LM graphs (temporal, depformer, depformerFrame) or, without any of them, the device-cache ones (gpu)',
   }),
   /** Parameter counts and arithmetic per step, counted from the graphs. */
   stats: z.object({

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineClient } from '../../src/engine/engine-client.js';
 import type { EngineOptions } from '../../src/engine/worker/messages.js';
 import { DEFAULT_SAMPLING_PARAMS } from '../../src/engine/sampling/sampling-params.js';
 import { checkpointSource, convertModel } from '../../src/model/convert.js';
+import { loadModelDir } from '../../src/model/manifest.js';
 import { FIXTURE } from '../helpers/fixture.js';
 import { serveFrames } from '../helpers/engine-frames.js';
 import { fixtureModelDir } from '../helpers/server-harness.js';
@@ -40,6 +41,23 @@ test('an engine with device-resident LM caches serves the same tokens as one wit
 
   assert.ok(expected.some((t) => t.length > 0), 'the host engine produced tokens');
   assert.deepEqual(got, expected);
+
+  // Converted for device caches only: no float32 host graphs written, same tokens served.
+  const only = mkdtempSync(join(tmpdir(), 'parley-device-only-'));
+  convertModel(checkpointSource(FIXTURE), only, () => {}, { gpuPrecision: 'fp32', deviceOnly: true });
+  const files = loadModelDir(only).manifest.files;
+  assert.equal(files.temporal, undefined);
+  assert.equal(existsSync(join(only, 'temporal.onnx')), false);
+  assert.ok(files.gpu);
+  const deviceOnly = await EngineClient.start(engineOptions(only, 'device'));
+  assert.deepEqual(await serveFrames(deviceOnly, 's', greedy, inputs), expected);
+  await deviceOnly.stop();
+  // Host caches need the graphs it does not have.
+  await assert.rejects(EngineClient.start(engineOptions(only, 'auto')), /converted for device caches only.*GPU provider/);
+});
+
+test('a device-only conversion needs a device precision', () => {
+  assert.throws(() => convertModel(checkpointSource(FIXTURE), mkdtempSync(join(tmpdir(), 'parley-device-only-')), () => {}, { deviceOnly: true }), /device-only conversion needs a precision/);
 });
 
 test('asking for device caches on a model converted without device graphs fails with a clear error', async () => {

@@ -46,10 +46,14 @@ export async function createLmStepper(model: LoadedModel, slots: number, opts: S
     }, slots, opts);
     return { stepper, caches: 'device' };
   }
+  const { temporal, depformer, depformerFrame } = model.manifest.files;
+  if (temporal === undefined || depformer === undefined || depformerFrame === undefined) {
+    throw new Error(`${model.dir} was converted for device caches only (--device-only): serve it with a GPU provider and device caches, or convert it again without --device-only`);
+  }
   const stepper = await LmRunner.create(model.lm, {
-    temporal: model.path(model.manifest.files.temporal),
-    depformer: model.manifest.files.depformer.map((f) => model.path(f)),
-    depformerFrame: model.path(model.manifest.files.depformerFrame),
+    temporal: model.path(temporal),
+    depformer: depformer.map((f) => model.path(f)),
+    depformerFrame: model.path(depformerFrame),
   }, slots, opts);
   return { stepper, caches: 'host' };
 }
