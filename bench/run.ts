@@ -14,7 +14,7 @@ import { measureCeiling, measureReadBandwidth } from './ceiling.js';
 import { createPipeline, timeBatch, type BatchTiming } from './pipeline-bench.js';
 import { benchLoad } from './load-bench.js';
 import { benchMobaDivergence, benchPrefillSpeed, createPrefillBenchRunner, type MobaDivergence, type PrefillSpeed } from './prefill.js';
-import { runRealtimeIsolated, type RealtimeResult } from './realtime-bench.js';
+import { runRealtimeIsolated, sustainsRealTime, type RealtimeResult } from './realtime-bench.js';
 import { round } from './stats.js';
 
 const TICK_MS = 80;
@@ -75,7 +75,6 @@ async function main(): Promise<void> {
   // Real-time runs through the worker decide. One session first: its tick p99
   // is also what one-at-a-time serving (Moshi's server) needs per session, so
   // that N sessions served in turn fit while N x p99 <= 80 ms.
-  const fits = (r: RealtimeResult) => r.tickP99Ms <= TICK_MS && r.lateFrames === 0 && r.droppedFrames === 0;
   const realtimeRun = async (sessions: number): Promise<RealtimeResult> => {
     log(`real-time run: ${sessions} sessions for ${args['realtime-seconds']} s`);
     const r = await runRealtimeIsolated({ modelDir: model.dir, sessions, seconds: Number(args['realtime-seconds']), threads, churn: null, warmupSeconds: 5 });
@@ -85,8 +84,8 @@ async function main(): Promise<void> {
   const single = await realtimeRun(1);
   const sequentialSustainedSessions = Math.floor(TICK_MS / single.tickP99Ms);
   const failed: RealtimeResult[] = [];
-  let realtime: RealtimeResult | null = fits(single) ? single : null;
-  if (!fits(single)) failed.push(single);
+  let realtime: RealtimeResult | null = sustainsRealTime(single) ? single : null;
+  if (!sustainsRealTime(single)) failed.push(single);
   // Then upwards from the largest batch whose in-process median leaves a
   // fifth of the tick for jitter, while the runs keep fitting.
   const maxSessions = Math.max(...sizes);
@@ -94,7 +93,7 @@ async function main(): Promise<void> {
   let lowestFailed = Infinity;
   for (let attempt = 0; realtime && attempt < 5 && next <= maxSessions && next > realtime.sessions && next < lowestFailed; attempt++) {
     const r = await realtimeRun(next);
-    if (fits(r)) {
+    if (sustainsRealTime(r)) {
       realtime = r;
       next = next + 1;
     } else {

@@ -18,7 +18,6 @@ export interface HugePageState {
   active: boolean;
 }
 
-
 export function hugePageState(env: NodeJS.ProcessEnv = process.env, modeFile = '/sys/kernel/mm/transparent_hugepage/enabled'): HugePageState {
   let kernelMode: string | null = null;
   try {
