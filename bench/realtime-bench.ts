@@ -15,6 +15,8 @@ export interface RealtimeOptions {
   provider?: ExecutionProvider;
   lmCaches?: LmCaches;
   codecProvider?: ExecutionProvider;
+  /** Mimi in threads of its own beside the LM (the engine's default, auto, when absent). */
+  codecOverlap?: 'auto' | 'on' | 'off';
   sessions: number;
   seconds: number;
   threads: number;
@@ -36,6 +38,8 @@ export interface MemorySample {
 
 export interface RealtimeResult {
   sessions: number;
+  /** Whether the engine ran Mimi beside the LM (then encode and decode overlap other stages and are not shares of a tick). */
+  codecOverlap: boolean;
   seconds: number;
   ticks: number;
   tickP50Ms: number;
@@ -128,6 +132,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
   const engine = await EngineClient.start({
     modelDir: o.modelDir, provider: o.provider ?? 'cpu', threads: o.threads, maxSessions: o.sessions, tickMs: TICK_MS, maxQueuedFrames: 25, maxSessionSteps: 4500,
     ...(o.lmCaches ? { lmCaches: o.lmCaches } : {}), ...(o.codecProvider ? { codecProvider: o.codecProvider } : {}),
+    ...(o.codecOverlap ? { codecOverlap: o.codecOverlap } : {}),
   });
   const ticks: TickStats[] = [];
   let dropped = 0;
@@ -243,6 +248,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     replyLatencyP95Ms: round(percentile(latencies, 95)),
     eventLoopLagP99Ms: round(lag.percentile(99) / 1e6),
     sessionsOpened: opened,
+    codecOverlap: engine.info?.codecOverlap ?? false,
     rssStartMB: round(first.rssMB, 1),
     rssEndMB: round(end.rssMB, 1),
     rssPeakMB: round(Math.max(rssPeak, end.rssMB), 1),

@@ -34,6 +34,7 @@ export async function serve(argv: string[]): Promise<void> {
     provider: config.provider,
     lmCaches: config.lmCaches,
     ...(config.codecProvider ? { codecProvider: config.codecProvider } : {}),
+    codecOverlap: config.codecOverlap,
     threads: config.threads,
     maxSessions: config.maxSessions,
     tickMs: config.tickMs,
@@ -42,7 +43,7 @@ export async function serve(argv: string[]): Promise<void> {
   });
   const server = await createServer({ config, engine, tokenizer, logger, modelName: model.manifest.name });
   await server.app.listen({ host: config.host, port: config.port });
-  logger.info({ url: `ws://${config.host}:${config.port}/api/chat`, lmCaches: engine.info?.lmCaches, codecProvider: engine.info?.codecProvider }, 'parley is ready');
+  logger.info({ url: `ws://${config.host}:${config.port}/api/chat`, lmCaches: engine.info?.lmCaches, codecProvider: engine.info?.codecProvider, codecOverlap: engine.info?.codecOverlap }, 'parley is ready');
 
   let stopping = false;
   const stop = async (signal: string) => {

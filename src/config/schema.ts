@@ -24,6 +24,13 @@ export const serverConfigSchema = z
      * webgpu (Mimi's many small kernels are far slower there), else on provider.
      */
     codecProvider: z.enum(['cpu', 'webgpu', 'cuda']).optional(),
+    /**
+     * Run Mimi's encoder and decoder in threads of their own, overlapping the
+     * LM's step (one tick more of latency, a period bounded by the slowest
+     * stage instead of their sum). 'auto': on when the LM runs on a GPU and
+     * the codec on the host cores.
+     */
+    codecOverlap: z.enum(['auto', 'on', 'off']).default('auto'),
     /** onnxruntime intra-op threads for the inference worker. */
     threads: positiveInt.max(256).default(2),
     maxSessions: positiveInt.max(1024).default(8),

@@ -15,9 +15,10 @@ export interface Codec {
   /** codes [rows, numCodebooks] -> pcm [rows, frameSize]. */
   decode(rows: number, codes: BigInt64Array, exec?: Uint8Array): Promise<Float32Array>;
   resetSlot(slot: number): void;
-  exportSlot(slot: number): CodecState;
-  importSlot(slot: number, state: CodecState): void;
+  exportSlot(slot: number): CodecState | Promise<CodecState>;
+  importSlot(slot: number, state: CodecState): void | Promise<void>;
   moveSlot(from: number, to: number): void;
+  release(): Promise<void>;
 }
 
 /**
@@ -27,6 +28,16 @@ export interface Codec {
  * 8 of the same machine's CPU cores (docs/gpu.md), so WebGPU serving keeps
  * the codec on the host.
  */
+/**
+ * Whether the codec runs in threads of its own beside the LM ('auto': when
+ * the LM is on a GPU and the codec on the host cores, the two use different
+ * hardware; on a CPU-only server they would share the same cores).
+ */
+export function codecOverlapOn(setting: 'auto' | 'on' | 'off', lmProvider: ExecutionProvider, codecProvider: ExecutionProvider): boolean {
+  if (setting !== 'auto') return setting === 'on';
+  return lmProvider !== 'cpu' && codecProvider === 'cpu';
+}
+
 export function defaultCodecProvider(lmProvider: ExecutionProvider): ExecutionProvider {
   return lmProvider === 'webgpu' ? 'cpu' : lmProvider;
 }

@@ -29,7 +29,9 @@ export interface RowInput {
 }
 
 export interface RowOutput {
-  /** Decoded model audio for this step, once the delays have filled. */
+  /** The LM stepped this row: it consumed one input frame (overlapped, the one encoded a tick earlier). */
+  stepped: boolean;
+  /** Decoded model audio for this step, once the delays have filled (overlapped: in `pcmLater`). */
   pcm: Float32Array | null;
   /** Realigned tokens [text, audio...] of this step's output frame. */
   tokens: Int32Array | null;
@@ -47,6 +49,8 @@ export interface PipelineSnapshot {
 export interface StepResult {
   rows: RowOutput[];
   times: StageTimes;
+  /** Overlapped: each row's decoded audio, once the codec thread has it (rows in order, null where none). */
+  pcmLater: Promise<(Float32Array | null)[]> | null;
 }
 
 /**
@@ -54,6 +58,13 @@ export interface StepResult {
  * codec encode, one temporal step, the depformer's codebook steps, sampling,
  * codec decode. Rows that are not executing are computed alongside (batch
  * shapes stay fixed) but keep their state.
+ *
+ * Overlapped (`overlap`, for a codec in threads of its own beside an LM on a
+ * GPU), a tick's period is bounded by the slowest stage rather than their
+ * sum, at one tick more of latency: each tick encodes the frames that came
+ * in while the LM steps the frames encoded the tick before, and the decode
+ * of its output runs on while the next tick starts. Each slot then holds at
+ * most one encoded frame waiting for the LM.
  */
 export class ModelPipeline {
   readonly tokens: DelayedTokens;
@@ -62,14 +73,23 @@ export class ModelPipeline {
   /** Each slot's input tokens, step by step, kept so that a session can be rebuilt elsewhere by prefill. */
   private readonly history: Int32Array;
   private readonly historyLen: Int32Array;
+  /** Overlapped: each slot's encoded frame waiting for the LM, [slots, depQ]. */
+  private readonly pendingCodes: Int32Array;
+  private readonly pendingValid: Uint8Array;
+  /** Overlapped: the decode in flight (never rejects; its failure is kept in `failure`). */
+  private inFlight: Promise<void> = Promise.resolve();
+  private failure: Error | null = null;
+  private lastDecodeMs = 0;
 
-  constructor(readonly lm: LmStepper, readonly codec: Codec, readonly slots: number, readonly maxSteps = 4500) {
+  constructor(readonly lm: LmStepper, readonly codec: Codec, readonly slots: number, readonly maxSteps = 4500, readonly overlap = false) {
     const d = lm.dims;
     this.history = new Int32Array(slots * maxSteps * d.streams);
     this.historyLen = new Int32Array(slots);
     this.tokens = new DelayedTokens(slots, lm.config.delays, 1 + d.depQ, d.textCard, d.card);
     this.layout = embeddingLayout(d);
     this.frameSize = codec.frameSize;
+    this.pendingCodes = new Int32Array(slots * d.depQ);
+    this.pendingValid = new Uint8Array(slots);
     if (codec.numCodebooks !== d.depQ) {
       throw new Error(`codec gives ${codec.numCodebooks} codebooks but the LM expects ${d.depQ}`);
     }
@@ -80,6 +100,7 @@ export class ModelPipeline {
     this.codec.resetSlot(slot);
     this.tokens.reset(slot);
     this.historyLen[slot] = 0;
+    this.pendingValid[slot] = 0;
   }
 
   moveSlot(from: number, to: number): void {
@@ -89,9 +110,15 @@ export class ModelPipeline {
     const n = this.maxSteps * this.lm.dims.streams;
     this.history.copyWithin(to * n, from * n, from * n + this.historyLen[from]! * this.lm.dims.streams);
     this.historyLen[to] = this.historyLen[from]!;
+    const Q = this.lm.dims.depQ;
+    this.pendingCodes.copyWithin(to * Q, from * Q, (from + 1) * Q);
+    this.pendingValid[to] = this.pendingValid[from]!;
   }
 
-  snapshot(slot: number): PipelineSnapshot {
+  /** A slot's state as of its last step; overlapped, after the decode in flight and with no frame pending (flush it first). */
+  async snapshot(slot: number): Promise<PipelineSnapshot> {
+    await this.drain();
+    if (this.pendingValid[slot]) throw new Error(`slot ${slot} holds an encoded frame the LM has not stepped`);
     const S = this.lm.dims.streams;
     const steps = this.historyLen[slot]!;
     const base = slot * this.maxSteps * S;
@@ -99,7 +126,7 @@ export class ModelPipeline {
       steps,
       history: this.history.slice(base, base + steps * S),
       delay: this.tokens.exportSlot(slot),
-      codec: this.codec.exportSlot(slot),
+      codec: await this.codec.exportSlot(slot),
     };
   }
 
@@ -130,22 +157,24 @@ export class ModelPipeline {
       await this.lm.temporalStep(rows, T, idx, exec);
     }
     this.tokens.importSlot(slot, snap.delay);
-    this.codec.importSlot(slot, snap.codec);
+    await this.codec.importSlot(slot, snap.codec);
     this.history.set(snap.history, slot * this.maxSteps * S);
     this.historyLen[slot] = snap.steps;
   }
 
-  async step(inputs: RowInput[]): Promise<StepResult> {
+  /**
+   * One tick. Serial: encode, LM, decode, one after the other. Overlapped:
+   * this tick's frames are encoded (codec thread) while the LM steps the rows
+   * encoded last tick, and their decode is started (codec thread) but not
+   * awaited: `pcmLater` resolves with it. `lmOnly` limits the LM to one row
+   * (a flush before a snapshot; overlapped only).
+   */
+  async step(inputs: RowInput[], lmOnly?: number): Promise<StepResult> {
+    if (this.overlap) return this.stepOverlapped(inputs, lmOnly);
     const rows = inputs.length;
-    const d = this.lm.dims;
-    const Q = d.depQ;
     const timer = new StageTimer();
     const exec = new Uint8Array(rows);
-    const pcm = new Float32Array(rows * this.frameSize);
-    inputs.forEach((r, i) => {
-      exec[i] = r.exec ? 1 : 0;
-      if (r.exec && r.pcm) pcm.set(r.pcm, i * this.frameSize);
-    });
+    const pcm = this.gatherPcm(inputs, exec);
     timer.mark('overhead');
 
     const codes = await this.codec.encode(rows, pcm, exec);
@@ -154,6 +183,97 @@ export class ModelPipeline {
     });
     timer.mark('encode');
 
+    const lm = await this.lmStep(inputs, exec, codes, timer);
+    let decoded: Float32Array | null = null;
+    if (lm.decodeExec.some((v) => v)) decoded = await this.codec.decode(rows, lm.outCodes, lm.decodeExec);
+    timer.mark('decode');
+
+    const results: RowOutput[] = lm.outTokens.map((t, r) => ({
+      stepped: exec[r] === 1,
+      tokens: t,
+      pcm: t && decoded ? decoded.slice(r * this.frameSize, (r + 1) * this.frameSize) : null,
+    }));
+    timer.mark('overhead');
+    return { rows: results, times: timer.times, pcmLater: null };
+  }
+
+  /** True while a slot holds an encoded frame that the LM has not stepped (overlapped only). */
+  hasPending(slot: number): boolean {
+    return this.pendingValid[slot] === 1;
+  }
+
+  /** Waits for the decode in flight (overlapped); rethrows its failure. */
+  async drain(): Promise<void> {
+    await this.inFlight;
+    if (this.failure) throw this.failure;
+  }
+
+  private gatherPcm(inputs: RowInput[], exec: Uint8Array): Float32Array {
+    const pcm = new Float32Array(inputs.length * this.frameSize);
+    inputs.forEach((r, i) => {
+      exec[i] = r.exec ? 1 : 0;
+      if (r.exec && r.pcm) pcm.set(r.pcm, i * this.frameSize);
+    });
+    return pcm;
+  }
+
+  private async stepOverlapped(inputs: RowInput[], lmOnly?: number): Promise<StepResult> {
+    if (this.failure) throw this.failure;
+    const rows = inputs.length;
+    const Q = this.lm.dims.depQ;
+    const timer = new StageTimer();
+    const encExec = new Uint8Array(rows);
+    const pcm = this.gatherPcm(inputs, encExec);
+    const lmExec = new Uint8Array(rows);
+    for (let r = 0; r < rows; r++) lmExec[r] = this.pendingValid[r]! && (lmOnly === undefined || lmOnly === r) ? 1 : 0;
+    timer.mark('overhead');
+
+    // Posted before the LM blocks this thread, so the codec thread encodes meanwhile.
+    const encStart = performance.now();
+    const encoding = encExec.some((v) => v) ? this.codec.encode(rows, pcm, encExec).then((c) => ({ codes: c, ms: performance.now() - encStart })) : null;
+    inputs.forEach((r, i) => {
+      if (r.exec && r.first) this.codec.resetSlot(i);
+    });
+    encoding?.catch(() => undefined); // awaited below; not left unhandled if the LM throws first
+    const lm = lmExec.some((v) => v) ? await this.lmStep(inputs, lmExec, this.pendingCodes, timer) : null;
+    const encoded = encoding ? await encoding : null;
+    timer.mark('overhead');
+
+    for (let r = 0; r < rows; r++) {
+      if (lmExec[r]) this.pendingValid[r] = 0;
+      if (encExec[r] && encoded) {
+        for (let q = 0; q < Q; q++) this.pendingCodes[r * Q + q] = Number(encoded.codes[r * Q + q]!);
+        this.pendingValid[r] = 1;
+      }
+    }
+    let pcmLater: Promise<(Float32Array | null)[]> | null = null;
+    if (lm && lm.decodeExec.some((v) => v)) {
+      const decStart = performance.now();
+      const tokens = lm.outTokens;
+      pcmLater = this.codec.decode(rows, lm.outCodes, lm.decodeExec).then((decoded) => {
+        this.lastDecodeMs = performance.now() - decStart;
+        return tokens.map((t, r) => (t ? decoded.slice(r * this.frameSize, (r + 1) * this.frameSize) : null));
+      });
+      this.inFlight = pcmLater.then(
+        () => undefined,
+        (e: unknown) => {
+          this.failure ??= e instanceof Error ? e : new Error(String(e));
+        },
+      );
+    }
+    const results: RowOutput[] = (lm?.outTokens ?? inputs.map(() => null)).map((t, r) => ({ stepped: lmExec[r] === 1, tokens: t, pcm: null }));
+    const times = timer.times;
+    // The codec's stages ran beside the LM: their own durations, not shares of this tick.
+    times.encode = encoded?.ms ?? 0;
+    times.decode = this.lastDecodeMs;
+    return { rows: results, times, pcmLater };
+  }
+
+  /** Delays, history, temporal step, sampling and the depformer for the rows in `exec`, from their input codes. */
+  private async lmStep(inputs: RowInput[], exec: Uint8Array, codes: ArrayLike<number | bigint>, timer: StageTimer): Promise<{ outTokens: (Int32Array | null)[]; outCodes: BigInt64Array; decodeExec: Uint8Array }> {
+    const rows = inputs.length;
+    const d = this.lm.dims;
+    const Q = d.depQ;
     const idx = new BigInt64Array(rows * d.streams);
     const tok = new Int32Array(d.streams);
     const user = new Int32Array(Q);
@@ -218,16 +338,6 @@ export class ModelPipeline {
       }
     }
     timer.mark('overhead');
-
-    let decoded: Float32Array | null = null;
-    if (decodeExec.some((v) => v)) decoded = await this.codec.decode(rows, outCodes, decodeExec);
-    timer.mark('decode');
-
-    const results: RowOutput[] = outTokens.map((t, r) => ({
-      tokens: t,
-      pcm: t && decoded ? decoded.slice(r * this.frameSize, (r + 1) * this.frameSize) : null,
-    }));
-    timer.mark('overhead');
-    return { rows: results, times: timer.times };
+    return { outTokens, outCodes, decodeExec };
   }
 }

@@ -45,7 +45,12 @@ interface SessionState {
   handle: SessionHandle;
   queue: { pcm: Float32Array; at: number }[];
   framesIn: number;
+  /** Frames the LM has stepped: the next output's input frame index. */
   stepped: number;
+  /** When each frame taken for encoding but not yet stepped by the LM was queued (overlapped: at most one). */
+  inFlight: number[];
+  /** Bumped by a restart, so that outputs of frames stepped before it are not delivered after it. */
+  generation: number;
   closed: boolean;
   restart: boolean;
   /** Being rebuilt from a snapshot: not stepped yet. */
@@ -67,6 +72,9 @@ export class Scheduler {
   /** Ticks and whole-slot operations (restore, snapshot) run one at a time, in order. */
   private chain: Promise<unknown> = Promise.resolve();
   private busy = false;
+  /** Overlapped: frames waiting for their decode, delivered in tick order. */
+  private deliveries: Promise<void> = Promise.resolve();
+  private deliveriesWaiting = 0;
   private nextTickAt = 0;
   onTick: ((s: TickStats) => void) | null = null;
   onDropped: ((id: string, n: number) => void) | null = null;
@@ -86,7 +94,7 @@ export class Scheduler {
   /** Returns false when every slot is taken. */
   open(handle: SessionHandle): boolean {
     if (this.byId.has(handle.id)) throw new Error(`session ${handle.id} already open`);
-    const state: SessionState = { handle, queue: [], framesIn: 0, stepped: 0, closed: false, restart: false, restoring: false, dropped: 0 };
+    const state: SessionState = { handle, queue: [], framesIn: 0, stepped: 0, inFlight: [], generation: 0, closed: false, restart: false, restoring: false, dropped: 0 };
     const slot = this.table.add(state);
     if (slot === null) return false;
     this.pipeline.resetSlot(slot);
@@ -136,7 +144,10 @@ export class Scheduler {
     s.queue.length = 0;
     const snap = await this.exclusive(async () => {
       const slot = this.table.slot(s);
-      return slot === undefined || s.restart ? null : this.pipeline.snapshot(slot);
+      if (slot === undefined || s.restart) return null;
+      // Overlapped, a frame already encoded is stepped now, so that the snapshot's codec and LM states agree.
+      if (this.pipeline.hasPending(slot)) await this.runTick(undefined, slot);
+      return this.pipeline.snapshot(slot);
     });
     this.close(id);
     return snap;
@@ -191,6 +202,8 @@ export class Scheduler {
         s.restart = false;
         s.queue.length = 0;
         s.stepped = 0;
+        s.inFlight.length = 0;
+        s.generation++;
         this.pipeline.resetSlot(this.table.slot(s)!);
         s.handle.onRestart?.();
       }
@@ -202,29 +215,49 @@ export class Scheduler {
     return this.exclusive(() => this.runTick(dueAt));
   }
 
-  private async runTick(dueAt = performance.now()): Promise<TickStats | null> {
+  /** `flushSlot`: take no new frames and step only that slot's encoded frame (overlapped, before a snapshot). */
+  private async runTick(dueAt = performance.now(), flushSlot?: number): Promise<TickStats | null> {
     const sessions = this.table.items().slice();
     if (sessions.length === 0) return null;
     const t0 = performance.now();
     const taken: ({ pcm: Float32Array; at: number } | null)[] = [];
     const inputs: RowInput[] = sessions.map((s) => {
-      const frame = !s.closed && !s.restart && !s.restoring ? s.queue.shift() ?? null : null;
+      const frame = flushSlot === undefined && !s.closed && !s.restart && !s.restoring ? s.queue.shift() ?? null : null;
       taken.push(frame);
-      return { exec: frame !== null, first: frame !== null && s.stepped === 0, pcm: frame?.pcm ?? null, sampler: s.handle.sampler };
+      const first = frame !== null && s.stepped === 0 && s.inFlight.length === 0;
+      if (frame) s.inFlight.push(frame.at);
+      return { exec: frame !== null, first, pcm: frame?.pcm ?? null, sampler: s.handle.sampler };
     });
     const executed = taken.filter((f) => f).length;
-    if (executed === 0) return null;
+    if (executed === 0 && !sessions.some((s) => s.inFlight.length > 0)) return null;
     // A frame arriving just after a tick starts waits one period by design; one that waited two missed a tick.
     const late = taken.filter((f) => f && t0 - f.at > 2 * this.opts.tickMs).length;
-    const result = await this.pipeline.step(inputs);
+    const result = await this.pipeline.step(inputs, flushSlot);
+    const outputs: { s: SessionState; generation: number; r: number; frame: FrameOutput }[] = [];
     sessions.forEach((s, r) => {
-      const f = taken[r];
-      if (!f) return;
-      const inputFrame = s.stepped++;
-      if (s.closed) return;
       const out = result.rows[r]!;
-      s.handle.onFrame({ inputFrame, pcm: out.pcm, tokens: out.tokens, queuedAt: f.at });
+      if (!out.stepped) return;
+      const queuedAt = s.inFlight.shift() ?? t0;
+      outputs.push({ s, generation: s.generation, r, frame: { inputFrame: s.stepped++, pcm: out.pcm, tokens: out.tokens, queuedAt } });
     });
+    const deliver = (pcm: (Float32Array | null)[] | null): void => {
+      for (const o of outputs) {
+        if (o.s.closed || o.s.generation !== o.generation) continue;
+        o.s.handle.onFrame(pcm ? { ...o.frame, pcm: pcm[o.r] ?? null } : o.frame);
+      }
+    };
+    // Outputs go out in tick order, also while an earlier tick's decode is still running.
+    if (result.pcmLater || this.deliveriesWaiting > 0) {
+      const pcmLater = result.pcmLater;
+      this.deliveriesWaiting++;
+      // A failed decode is kept by the pipeline and thrown by its next step; its frames are not delivered.
+      this.deliveries = this.deliveries
+        .then(() => pcmLater)
+        .then(deliver, () => undefined)
+        .finally(() => this.deliveriesWaiting--);
+    } else {
+      deliver(null);
+    }
     const stats: TickStats = {
       batch: sessions.length,
       executed,
@@ -275,5 +308,7 @@ export class Scheduler {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.chain;
+    await this.pipeline.drain().catch(() => undefined);
+    await this.deliveries;
   }
 }

@@ -12,8 +12,12 @@ class RecordingPipeline {
   async step(inputs: RowInput[]): Promise<StepResult> {
     this.steps.push(inputs.map((r) => r.exec));
     await new Promise((r) => setTimeout(r, 1));
-    return { rows: inputs.map((r) => ({ pcm: r.pcm ? Float32Array.of(r.pcm[0]!) : null, tokens: null })), times: emptyStageTimes() };
+    return { rows: inputs.map((r) => ({ stepped: r.exec, pcm: r.pcm ? Float32Array.of(r.pcm[0]!) : null, tokens: null })), times: emptyStageTimes(), pcmLater: null };
   }
+  hasPending(): boolean {
+    return false;
+  }
+  async drain(): Promise<void> {}
   resetSlot(slot: number): void {
     this.resets.push(slot);
   }

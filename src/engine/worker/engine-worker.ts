@@ -4,7 +4,8 @@ import { loadModelDir } from '../../model/manifest.js';
 import { createLmStepper } from '../../model/lm/lm-stepper.js';
 import { servingOptions } from '../../model/onnx/session.js';
 import { MimiRunner } from '../../model/mimi/mimi-runner.js';
-import { defaultCodecProvider } from '../codec.js';
+import { codecOverlapOn, defaultCodecProvider } from '../codec.js';
+import { ThreadedCodec } from '../threaded-codec.js';
 import { ModelPipeline } from '../model-pipeline.js';
 import { Scheduler, type FrameOutput } from '../scheduler.js';
 import { SessionSampler } from '../session-sampler.js';
@@ -21,8 +22,12 @@ async function main(opts: EngineOptions): Promise<void> {
   const model = loadModelDir(opts.modelDir);
   const { stepper: lm, caches } = await createLmStepper(model, opts.maxSessions, servingOptions(opts.provider, opts.threads), opts.lmCaches);
   const codecProvider = opts.codecProvider ?? defaultCodecProvider(opts.provider);
-  const codec = await MimiRunner.create({ encoder: model.path(model.manifest.files.mimiEncoder), decoder: model.path(model.manifest.files.mimiDecoder) }, model.mimi, opts.maxSessions, servingOptions(codecProvider, opts.threads));
-  const pipeline = new ModelPipeline(lm, codec, opts.maxSessions, opts.maxSessionSteps);
+  const codecOverlap = codecOverlapOn(opts.codecOverlap ?? 'auto', opts.provider, codecProvider);
+  const mimiFiles = { encoder: model.path(model.manifest.files.mimiEncoder), decoder: model.path(model.manifest.files.mimiDecoder) };
+  const codec = codecOverlap
+    ? await ThreadedCodec.create(mimiFiles, model.mimi, opts.maxSessions, servingOptions(codecProvider, opts.threads))
+    : await MimiRunner.create(mimiFiles, model.mimi, opts.maxSessions, servingOptions(codecProvider, opts.threads));
+  const pipeline = new ModelPipeline(lm, codec, opts.maxSessions, opts.maxSessionSteps, codecOverlap);
   const modelId = `${model.manifest.name}@${model.manifest.createdAt}`;
   const samplers = new Map<string, SessionSampler>();
   const scheduler = new Scheduler(pipeline, opts.maxSessions, { tickMs: opts.tickMs, maxQueuedFrames: opts.maxQueuedFrames });
@@ -89,7 +94,7 @@ async function main(opts: EngineOptions): Promise<void> {
         break;
       }
       case 'stop':
-        void scheduler.stop().then(() => post({ type: 'stopped' }));
+        void scheduler.stop().then(() => codec.release()).then(() => post({ type: 'stopped' }));
         break;
       case 'collect':
         (globalThis as { gc?: () => void }).gc?.();
@@ -113,6 +118,7 @@ async function main(opts: EngineOptions): Promise<void> {
       textCard: model.lm.text_card,
       lmCaches: caches,
       codecProvider,
+      codecOverlap,
     },
   });
 }

@@ -19,6 +19,8 @@ export interface EngineOptions {
   lmCaches?: LmCaches;
   /** Where the Mimi codec runs; default: defaultCodecProvider(provider). */
   codecProvider?: 'cpu' | 'webgpu' | 'cuda';
+  /** Mimi in threads of its own, overlapping the LM (see engine/codec.ts); default auto. */
+  codecOverlap?: 'auto' | 'on' | 'off';
 }
 
 export type ToWorker =
@@ -45,6 +47,8 @@ export interface EngineInfo {
   lmCaches: 'host' | 'device';
   /** Where the Mimi codec runs. */
   codecProvider: 'cpu' | 'webgpu' | 'cuda';
+  /** Whether the codec runs beside the LM in threads of its own. */
+  codecOverlap: boolean;
 }
 
 export type FromWorker =

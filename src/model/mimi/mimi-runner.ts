@@ -12,6 +12,9 @@ export interface MimiModels {
   decoder: Uint8Array | string;
 }
 
+/** Which directions a runner loads: a codec thread serves one of them. */
+export type MimiDirections = 'both' | 'encoder' | 'decoder';
+
 interface SlotState {
   spec: StateSpec;
   perRow: number;
@@ -131,33 +134,48 @@ class StreamingGraph {
  * frame for each of the first `rows` slots; rows with exec[r] = 0 are
  * computed but keep their state, as if the call had not happened for them.
  * Encode and decode have independent state and may run concurrently; calls
- * in one direction must not overlap.
+ * in one direction must not overlap. A runner created for one direction has
+ * no session for the other, and calls to it fail.
  */
 export class MimiRunner {
   private constructor(
     readonly layout: MimiLayout,
     readonly slots: number,
-    private readonly enc: StreamingGraph,
-    private readonly dec: StreamingGraph,
+    private readonly encGraph: StreamingGraph | null,
+    private readonly decGraph: StreamingGraph | null,
   ) {}
 
   static async create(
-    models: MimiModels, layout: MimiLayout, slots: number, opts: SessionOptions = defaultSessionOptions,
+    models: MimiModels, layout: MimiLayout, slots: number, opts: SessionOptions = defaultSessionOptions, directions: MimiDirections = 'both',
   ): Promise<MimiRunner> {
     if (!Number.isInteger(slots) || slots < 1) throw new Error(`slots must be a positive integer, got ${slots}`);
-    const encoder = await createSession(models.encoder, opts);
-    let decoder: ort.InferenceSession;
+    const encoder = directions === 'decoder' ? null : await createSession(models.encoder, opts);
+    let decoder: ort.InferenceSession | null = null;
     try {
-      decoder = await createSession(models.decoder, opts);
+      if (directions !== 'encoder') decoder = await createSession(models.decoder, opts);
     } catch (e) {
-      await encoder.release();
+      await encoder?.release();
       throw e;
     }
     return new MimiRunner(
       layout, slots,
-      new StreamingGraph('encode', encoder, layout.encoder, slots),
-      new StreamingGraph('decode', decoder, layout.decoder, slots),
+      encoder && new StreamingGraph('encode', encoder, layout.encoder, slots),
+      decoder && new StreamingGraph('decode', decoder, layout.decoder, slots),
     );
+  }
+
+  private get enc(): StreamingGraph {
+    if (!this.encGraph) throw new Error('this Mimi runner was created without its encoder');
+    return this.encGraph;
+  }
+
+  private get dec(): StreamingGraph {
+    if (!this.decGraph) throw new Error('this Mimi runner was created without its decoder');
+    return this.decGraph;
+  }
+
+  private get graphs(): StreamingGraph[] {
+    return [this.encGraph, this.decGraph].filter((g): g is StreamingGraph => g !== null);
   }
 
   get frameSize(): number {
@@ -170,7 +188,7 @@ export class MimiRunner {
 
   /** Bytes of streaming state (conv histories and both KV rings) held per session. */
   get bytesPerSlot(): number {
-    return this.enc.bytesPerSlot + this.dec.bytesPerSlot;
+    return this.graphs.reduce((a, g) => a + g.bytesPerSlot, 0);
   }
 
   /** pcm: rows × frameSize samples -> codes: rows × numCodebooks. */
@@ -203,33 +221,31 @@ export class MimiRunner {
   /** Gives a slot the state of a fresh MimiModel stream (new or restarted session). */
   resetSlot(slot: number): void {
     this.checkSlot(slot);
-    this.enc.reset(slot);
-    this.dec.reset(slot);
+    for (const g of this.graphs) g.reset(slot);
   }
 
-  /** A slot's encoder and decoder state, to restore the codec exactly where a session left it. */
+  /** A slot's encoder and decoder state, to restore the codec exactly where a session left it (empty for a direction not loaded). */
   exportSlot(slot: number): { encoder: Float32Array[]; decoder: Float32Array[] } {
     this.checkSlot(slot);
-    return { encoder: this.enc.exportSlot(slot), decoder: this.dec.exportSlot(slot) };
+    return { encoder: this.encGraph?.exportSlot(slot) ?? [], decoder: this.decGraph?.exportSlot(slot) ?? [] };
   }
 
+  /** Restores a slot's state; a direction not loaded ignores its part. */
   importSlot(slot: number, state: { encoder: Float32Array[]; decoder: Float32Array[] }): void {
     this.checkSlot(slot);
-    this.enc.importSlot(slot, state.encoder);
-    this.dec.importSlot(slot, state.decoder);
+    this.encGraph?.importSlot(slot, state.encoder);
+    this.decGraph?.importSlot(slot, state.decoder);
   }
 
   /** Moves a session's whole state to another slot (to keep batches compact). */
   moveSlot(from: number, to: number): void {
     this.checkSlot(from);
     this.checkSlot(to);
-    this.enc.move(from, to);
-    this.dec.move(from, to);
+    for (const g of this.graphs) g.move(from, to);
   }
 
   async release(): Promise<void> {
-    await this.enc.release();
-    await this.dec.release();
+    for (const g of this.graphs) await g.release();
   }
 
   private checkRows(what: string, rows: number, exec?: Uint8Array): void {

@@ -1,0 +1,27 @@
+import type { SessionOptions } from '../../model/onnx/session.js';
+import type { MimiLayout } from '../../model/mimi/layout.js';
+
+// Messages between the inference worker and a codec thread (one Mimi
+// direction). Plain types: both sides are this codebase.
+
+export interface CodecThreadOptions {
+  direction: 'encoder' | 'decoder';
+  /** The direction's ONNX file. */
+  model: string;
+  layout: MimiLayout;
+  slots: number;
+  session: SessionOptions;
+}
+
+export type ToCodecThread =
+  | { type: 'run'; id: number; rows: number; data: Float32Array | BigInt64Array; exec: Uint8Array }
+  | { type: 'reset'; slot: number }
+  | { type: 'move'; from: number; to: number }
+  | { type: 'export'; id: number; slot: number }
+  | { type: 'import'; id: number; slot: number; state: Float32Array[] };
+
+export type FromCodecThread =
+  | { type: 'ready'; bytesPerSlot: number }
+  | { type: 'failed'; message: string }
+  | { type: 'done'; id: number; ms: number; out: Float32Array | Int32Array | Float32Array[] | null }
+  | { type: 'error'; id: number | null; message: string };
