@@ -24,7 +24,7 @@ const { values: args } = parseArgs({
     precision: { type: 'string', default: 'fp16' },
     provider: { type: 'string', default: 'webgpu' },
     'codec-provider': { type: 'string', default: 'cpu' },
-    // Comma list: each setting runs the whole session ladder (auto, on, off).
+    // Comma list: each setting runs the whole session ladder (auto, off, decode, full).
     'codec-overlap': { type: 'string', default: 'auto' },
     threads: { type: 'string', default: '8' },
     sessions: { type: 'string', default: '1,2,4,8,12,16' },
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const seconds = Number(args.seconds);
   const ladders: { codecOverlap: string; sustainedSessions: number; runs: RealtimeResult[]; errors: { sessions: number; error: string }[] }[] = [];
   for (const overlap of args['codec-overlap']!.split(',')) {
-    if (overlap !== 'auto' && overlap !== 'on' && overlap !== 'off') throw new Error('--codec-overlap takes auto, on or off (comma list)');
+    if (overlap !== 'auto' && overlap !== 'off' && overlap !== 'decode' && overlap !== 'full') throw new Error('--codec-overlap takes auto, off, decode or full (comma list)');
     const ladder = { codecOverlap: overlap, sustainedSessions: 0, runs: [] as RealtimeResult[], errors: [] as { sessions: number; error: string }[] };
     ladders.push(ladder);
     let missed = false;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { CodecOverlap } from '../src/engine/codec.js';
 import { EngineClient } from '../src/engine/engine-client.js';
 import { DEFAULT_SAMPLING_PARAMS } from '../src/engine/sampling/sampling-params.js';
 import type { TickStats } from '../src/engine/scheduler.js';
@@ -16,7 +17,7 @@ export interface RealtimeOptions {
   lmCaches?: LmCaches;
   codecProvider?: ExecutionProvider;
   /** Mimi in threads of its own beside the LM (the engine's default, auto, when absent). */
-  codecOverlap?: 'auto' | 'on' | 'off';
+  codecOverlap?: CodecOverlap | 'auto';
   sessions: number;
   seconds: number;
   threads: number;
@@ -38,8 +39,8 @@ export interface MemorySample {
 
 export interface RealtimeResult {
   sessions: number;
-  /** Whether the engine ran Mimi beside the LM (then encode and decode overlap other stages and are not shares of a tick). */
-  codecOverlap: boolean;
+  /** How the engine overlapped Mimi with the LM (then encode and decode are their own durations, not shares of a tick). */
+  codecOverlap: CodecOverlap;
   seconds: number;
   ticks: number;
   tickP50Ms: number;
@@ -248,7 +249,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     replyLatencyP95Ms: round(percentile(latencies, 95)),
     eventLoopLagP99Ms: round(lag.percentile(99) / 1e6),
     sessionsOpened: opened,
-    codecOverlap: engine.info?.codecOverlap ?? false,
+    codecOverlap: engine.info?.codecOverlap ?? 'off',
     rssStartMB: round(first.rssMB, 1),
     rssEndMB: round(end.rssMB, 1),
     rssPeakMB: round(Math.max(rssPeak, end.rssMB), 1),

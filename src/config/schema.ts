@@ -25,12 +25,13 @@ export const serverConfigSchema = z
      */
     codecProvider: z.enum(['cpu', 'webgpu', 'cuda']).optional(),
     /**
-     * Run Mimi's encoder and decoder in threads of their own, overlapping the
-     * LM's step (one tick more of latency, a period bounded by the slowest
-     * stage instead of their sum). 'auto': on when the LM runs on a GPU and
-     * the codec on the host cores.
+     * How Mimi overlaps the LM (engine/codec.ts): 'off' (one after the
+     * other), 'decode' (codec threads, decode runs into the next tick, same
+     * latency), 'full' (also encodes while the LM steps the previous frames:
+     * more sessions, one tick more latency). 'auto': 'full' when the LM runs
+     * on a GPU and the codec on the host cores, else 'off'.
      */
-    codecOverlap: z.enum(['auto', 'on', 'off']).default('auto'),
+    codecOverlap: z.enum(['auto', 'off', 'decode', 'full']).default('auto'),
     /** onnxruntime intra-op threads for the inference worker. */
     threads: positiveInt.max(256).default(2),
     maxSessions: positiveInt.max(1024).default(8),

@@ -29,6 +29,33 @@ export interface Codec {
  * the codec on the host.
  */
 /**
+ * How the codec overlaps the LM. 'off': encode, LM and decode one after the
+ * other in the inference thread. 'decode': Mimi in threads of its own and a
+ * tick's decode runs on into the next tick (period encode + LM, same
+ * latency). 'full': also encodes a tick's frames while the LM steps those
+ * encoded the tick before (period bounded by the slowest stage, one tick
+ * more of latency).
+ */
+export type CodecOverlap = 'off' | 'decode' | 'full';
+
+/**
+ * The overlap a setting means here. 'auto' is 'full' when the LM is on a GPU
+ * and the codec on the host cores (different hardware: throughput first);
+ * on a CPU-only server both would share the same cores, so 'off'.
+ */
+export function resolveCodecOverlap(setting: CodecOverlap | 'auto', lmProvider: ExecutionProvider, codecProvider: ExecutionProvider): CodecOverlap {
+  if (setting !== 'auto') return setting;
+  return lmProvider !== 'cpu' && codecProvider === 'cpu' ? 'full' : 'off';
+}
+
+/**
+ * Where Mimi runs when the config does not say. On WebGPU its hundreds of
+ * small kernels per frame are bound by per-dispatch host cost: real-width
+ * Mimi measured 142 ms per frame at batch 1 on an H100 against 17 ms on
+ * 8 of the same machine's CPU cores (docs/gpu.md), so WebGPU serving keeps
+ * the codec on the host.
+ */
+/**
  * Whether the codec runs in threads of its own beside the LM ('auto': when
  * the LM is on a GPU and the codec on the host cores, the two use different
  * hardware; on a CPU-only server they would share the same cores).

@@ -1,7 +1,7 @@
 import type { AudioDraws } from '../model/lm/depformer-frame.js';
 import type { LmStepper } from '../model/lm/lm-stepper.js';
 import { embeddingIndices, embeddingLayout, type EmbeddingLayout } from '../model/lm/embeddings.js';
-import type { Codec, CodecState } from './codec.js';
+import type { Codec, CodecOverlap, CodecState } from './codec.js';
 import { DelayedTokens } from './delayed-tokens.js';
 import { StageTimer, type StageTimes } from './stage-timer.js';
 
@@ -60,11 +60,12 @@ export interface StepResult {
  * shapes stay fixed) but keep their state.
  *
  * Overlapped (`overlap`, for a codec in threads of its own beside an LM on a
- * GPU), a tick's period is bounded by the slowest stage rather than their
- * sum, at one tick more of latency: each tick encodes the frames that came
- * in while the LM steps the frames encoded the tick before, and the decode
- * of its output runs on while the next tick starts. Each slot then holds at
- * most one encoded frame waiting for the LM.
+ * GPU), the decode of a tick's output runs on while the next tick starts
+ * ('decode': a period of encode + LM, no added latency). With 'full' each
+ * tick also encodes the frames that came in while the LM steps the frames
+ * encoded the tick before: a period bounded by the slowest stage rather than
+ * their sum, at one tick more of latency. Each slot then holds at most one
+ * encoded frame waiting for the LM.
  */
 export class ModelPipeline {
   readonly tokens: DelayedTokens;
@@ -81,7 +82,7 @@ export class ModelPipeline {
   private failure: Error | null = null;
   private lastDecodeMs = 0;
 
-  constructor(readonly lm: LmStepper, readonly codec: Codec, readonly slots: number, readonly maxSteps = 4500, readonly overlap = false) {
+  constructor(readonly lm: LmStepper, readonly codec: Codec, readonly slots: number, readonly maxSteps = 4500, readonly overlap: CodecOverlap = 'off') {
     const d = lm.dims;
     this.history = new Int32Array(slots * maxSteps * d.streams);
     this.historyLen = new Int32Array(slots);
@@ -170,7 +171,7 @@ export class ModelPipeline {
    * (a flush before a snapshot; overlapped only).
    */
   async step(inputs: RowInput[], lmOnly?: number): Promise<StepResult> {
-    if (this.overlap) return this.stepOverlapped(inputs, lmOnly);
+    if (this.overlap !== 'off') return this.stepOverlapped(inputs, lmOnly);
     const rows = inputs.length;
     const timer = new StageTimer();
     const exec = new Uint8Array(rows);
@@ -224,28 +225,34 @@ export class ModelPipeline {
     const timer = new StageTimer();
     const encExec = new Uint8Array(rows);
     const pcm = this.gatherPcm(inputs, encExec);
-    const lmExec = new Uint8Array(rows);
-    for (let r = 0; r < rows; r++) lmExec[r] = this.pendingValid[r]! && (lmOnly === undefined || lmOnly === r) ? 1 : 0;
     timer.mark('overhead');
 
-    // Posted before the LM blocks this thread, so the codec thread encodes meanwhile.
     const encStart = performance.now();
     const encoding = encExec.some((v) => v) ? this.codec.encode(rows, pcm, encExec).then((c) => ({ codes: c, ms: performance.now() - encStart })) : null;
     inputs.forEach((r, i) => {
       if (r.exec && r.first) this.codec.resetSlot(i);
     });
     encoding?.catch(() => undefined); // awaited below; not left unhandled if the LM throws first
-    const lm = lmExec.some((v) => v) ? await this.lmStep(inputs, lmExec, this.pendingCodes, timer) : null;
-    const encoded = encoding ? await encoding : null;
-    timer.mark('overhead');
-
-    for (let r = 0; r < rows; r++) {
-      if (lmExec[r]) this.pendingValid[r] = 0;
-      if (encExec[r] && encoded) {
+    const keep = (encoded: { codes: ArrayLike<number | bigint> } | null) => {
+      for (let r = 0; r < rows; r++) {
+        if (!encExec[r] || !encoded) continue;
         for (let q = 0; q < Q; q++) this.pendingCodes[r * Q + q] = Number(encoded.codes[r * Q + q]!);
         this.pendingValid[r] = 1;
       }
-    }
+    };
+    // 'decode': this tick's frames go to the LM now. 'full': the LM steps last tick's while the codec thread encodes these.
+    const ahead = this.overlap === 'full';
+    const early = ahead ? null : encoding ? await encoding : null;
+    if (!ahead) keep(early);
+    const lmExec = new Uint8Array(rows);
+    for (let r = 0; r < rows; r++) lmExec[r] = this.pendingValid[r]! && (lmOnly === undefined || lmOnly === r) ? 1 : 0;
+    timer.mark('overhead');
+    const lm = lmExec.some((v) => v) ? await this.lmStep(inputs, lmExec, this.pendingCodes, timer) : null;
+    for (let r = 0; r < rows; r++) if (lmExec[r]) this.pendingValid[r] = 0;
+    const encoded = ahead ? (encoding ? await encoding : null) : early;
+    if (ahead) keep(encoded);
+    timer.mark('overhead');
+
     let pcmLater: Promise<(Float32Array | null)[]> | null = null;
     if (lm && lm.decodeExec.some((v) => v)) {
       const decStart = performance.now();

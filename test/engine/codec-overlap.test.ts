@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { codecOverlapOn } from '../../src/engine/codec.js';
+import { resolveCodecOverlap, type CodecOverlap } from '../../src/engine/codec.js';
 import { EngineClient, type EngineFrame } from '../../src/engine/engine-client.js';
 import { DEFAULT_SAMPLING_PARAMS } from '../../src/engine/sampling/sampling-params.js';
 import { ModelPipeline } from '../../src/engine/model-pipeline.js';
@@ -18,7 +18,7 @@ const frame = (seed: number, i: number) =>
   Float32Array.from({ length: 1920 }, (_, j) => 0.25 * Math.sin((i * 1920 + j) * (0.013 + 0.004 * seed)) + 0.04 * Math.sin(j * (0.5 + 0.1 * seed)));
 const sampling = (seed: number) => ({ ...DEFAULT_SAMPLING_PARAMS, textSeed: BigInt(100 + seed), audioSeed: BigInt(200 + seed) });
 
-const options = (codecOverlap: 'on' | 'off'): EngineOptions => ({
+const options = (codecOverlap: CodecOverlap): EngineOptions => ({
   modelDir: fixtureModelDir(), provider: 'cpu', threads: 1, maxSessions: 3, tickMs: 20, maxQueuedFrames: 100, maxSessionSteps: 200, codecOverlap,
 });
 
@@ -59,11 +59,12 @@ function assertSame(a: Served, b: Served, what: string): void {
   assert.ok(audio > 0, `${what}: some frames carried audio`);
 }
 
-test('with the codec overlapped in its own threads, concurrent sessions get exactly the tokens and audio of the serial engine', async () => {
+test('with the codec overlapped in its own threads (decode or full), concurrent sessions get exactly the tokens and audio of the serial engine', async () => {
   const results: Served[][] = [];
-  for (const mode of ['off', 'on'] as const) {
+  const modes = ['off', 'decode', 'full'] as const;
+  for (const mode of modes) {
     const engine = await EngineClient.start(options(mode));
-    assert.equal(engine.info?.codecOverlap, mode === 'on');
+    assert.equal(engine.info?.codecOverlap, mode);
     // Two sessions at once, then a third joining while they run.
     const a = serve(engine, 'a', 1, 0, FRAMES);
     const b = serve(engine, 'b', 2, 0, FRAMES);
@@ -72,16 +73,18 @@ test('with the codec overlapped in its own threads, concurrent sessions get exac
     results.push(await Promise.all([a, b, c]));
     await engine.stop();
   }
-  for (let s = 0; s < 3; s++) assertSame(results[1]![s]!, results[0]![s]!, `session ${'abc'[s]}`);
+  for (let m = 1; m < modes.length; m++) {
+    for (let s = 0; s < 3; s++) assertSame(results[m]![s]!, results[0]![s]!, `${modes[m]}: session ${'abc'[s]}`);
+  }
 });
 
 /** A scheduler over the fixture, ticked by hand: serial (Mimi in this thread) or overlapped (Mimi in its threads). */
-async function handScheduler(overlap: boolean) {
+async function handScheduler(overlap: CodecOverlap) {
   const model = loadModelDir(fixtureModelDir());
   const opts = { provider: 'cpu' as const, intraOpThreads: 1 };
   const { stepper: lm } = await createLmStepper(model, 2, opts, 'host');
   const files = { encoder: model.path(model.manifest.files.mimiEncoder), decoder: model.path(model.manifest.files.mimiDecoder) };
-  const codec = overlap ? await ThreadedCodec.create(files, model.mimi, 2, opts) : await MimiRunner.create(files, model.mimi, 2, opts);
+  const codec = overlap !== 'off' ? await ThreadedCodec.create(files, model.mimi, 2, opts) : await MimiRunner.create(files, model.mimi, 2, opts);
   const pipeline = new ModelPipeline(lm, codec, 2, 4500, overlap);
   const scheduler = new Scheduler(pipeline, 2, { tickMs: 80, maxQueuedFrames: 100 });
   const served: Served = { tokens: new Map(), pcm: new Map() };
@@ -115,14 +118,14 @@ async function handScheduler(overlap: boolean) {
 }
 
 test('a session snapshotted from an overlapped pipeline with a frame encoded but not yet stepped resumes on a serial one as if it never dropped', async () => {
-  const ref = await handScheduler(false);
+  const ref = await handScheduler('off');
   assert.ok(ref.scheduler.open(ref.handle('ref')));
   await ref.feed('ref', 0, FRAMES);
   await ref.close();
   assert.equal(ref.served.tokens.size, FRAMES);
 
   const DROP_AT = 13;
-  const over = await handScheduler(true);
+  const over = await handScheduler('full');
   const s1 = over.handle('s1');
   assert.ok(over.scheduler.open(s1));
   await over.feed('s1', 0, DROP_AT + 1);
@@ -141,7 +144,7 @@ test('a session snapshotted from an overlapped pipeline with a frame encoded but
   assert.equal(over.served.tokens.size, DROP_AT + 1, 'and its output was delivered');
 
   // The same sampler object carries its generators over, as the engine's snapshot does.
-  const resumed = await handScheduler(false);
+  const resumed = await handScheduler('off');
   assert.ok(await resumed.scheduler.openRestored(resumed.handle('s2', s1.sampler), snap));
   await resumed.feed('s2', DROP_AT + 1, FRAMES);
   await resumed.close();
@@ -157,8 +160,8 @@ test('a session snapshotted from an overlapped pipeline with a frame encoded but
 });
 
 test('a restart while a frame waits encoded and the last output is still decoding delivers nothing of the old conversation after it', async () => {
-  const over = await handScheduler(true);
-  const ref = await handScheduler(false);
+  const over = await handScheduler('full');
+  const ref = await handScheduler('off');
   assert.ok(over.scheduler.open(over.handle('s')));
   assert.ok(ref.scheduler.open(ref.handle('s')));
   await over.feed('s', 0, 15);
@@ -186,12 +189,12 @@ test('a restart while a frame waits encoded and the last output is still decodin
 });
 
 test('overlap is on by default only where the LM is on a GPU and Mimi on the host cores', () => {
-  assert.equal(codecOverlapOn('auto', 'webgpu', 'cpu'), true);
-  assert.equal(codecOverlapOn('auto', 'cuda', 'cpu'), true);
-  assert.equal(codecOverlapOn('auto', 'webgpu', 'webgpu'), false);
-  assert.equal(codecOverlapOn('auto', 'cpu', 'cpu'), false);
-  assert.equal(codecOverlapOn('on', 'cpu', 'cpu'), true);
-  assert.equal(codecOverlapOn('off', 'webgpu', 'cpu'), false);
+  assert.equal(resolveCodecOverlap('auto', 'webgpu', 'cpu'), 'full');
+  assert.equal(resolveCodecOverlap('auto', 'cuda', 'cpu'), 'full');
+  assert.equal(resolveCodecOverlap('auto', 'webgpu', 'webgpu'), 'off');
+  assert.equal(resolveCodecOverlap('auto', 'cpu', 'cpu'), 'off');
+  assert.equal(resolveCodecOverlap('decode', 'cpu', 'cpu'), 'decode');
+  assert.equal(resolveCodecOverlap('off', 'webgpu', 'cpu'), 'off');
 });
 
 test('a codec thread that cannot load its model fails the start, naming the direction', async () => {

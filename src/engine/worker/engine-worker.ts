@@ -4,7 +4,7 @@ import { loadModelDir } from '../../model/manifest.js';
 import { createLmStepper } from '../../model/lm/lm-stepper.js';
 import { servingOptions } from '../../model/onnx/session.js';
 import { MimiRunner } from '../../model/mimi/mimi-runner.js';
-import { codecOverlapOn, defaultCodecProvider } from '../codec.js';
+import { defaultCodecProvider, resolveCodecOverlap } from '../codec.js';
 import { ThreadedCodec } from '../threaded-codec.js';
 import { ModelPipeline } from '../model-pipeline.js';
 import { Scheduler, type FrameOutput } from '../scheduler.js';
@@ -22,9 +22,9 @@ async function main(opts: EngineOptions): Promise<void> {
   const model = loadModelDir(opts.modelDir);
   const { stepper: lm, caches } = await createLmStepper(model, opts.maxSessions, servingOptions(opts.provider, opts.threads), opts.lmCaches);
   const codecProvider = opts.codecProvider ?? defaultCodecProvider(opts.provider);
-  const codecOverlap = codecOverlapOn(opts.codecOverlap ?? 'auto', opts.provider, codecProvider);
+  const codecOverlap = resolveCodecOverlap(opts.codecOverlap ?? 'auto', opts.provider, codecProvider);
   const mimiFiles = { encoder: model.path(model.manifest.files.mimiEncoder), decoder: model.path(model.manifest.files.mimiDecoder) };
-  const codec = codecOverlap
+  const codec = codecOverlap !== 'off'
     ? await ThreadedCodec.create(mimiFiles, model.mimi, opts.maxSessions, servingOptions(codecProvider, opts.threads))
     : await MimiRunner.create(mimiFiles, model.mimi, opts.maxSessions, servingOptions(codecProvider, opts.threads));
   const pipeline = new ModelPipeline(lm, codec, opts.maxSessions, opts.maxSessionSteps, codecOverlap);

@@ -1,4 +1,5 @@
 import type { LmCaches } from '../../model/lm/lm-stepper.js';
+import type { CodecOverlap } from '../codec.js';
 import type { SamplingParams } from '../sampling/sampling-params.js';
 import type { TickStats } from '../scheduler.js';
 import type { EngineSnapshot } from '../snapshot.js';
@@ -20,7 +21,7 @@ export interface EngineOptions {
   /** Where the Mimi codec runs; default: defaultCodecProvider(provider). */
   codecProvider?: 'cpu' | 'webgpu' | 'cuda';
   /** Mimi in threads of its own, overlapping the LM (see engine/codec.ts); default auto. */
-  codecOverlap?: 'auto' | 'on' | 'off';
+  codecOverlap?: CodecOverlap | 'auto';
 }
 
 export type ToWorker =
@@ -47,8 +48,8 @@ export interface EngineInfo {
   lmCaches: 'host' | 'device';
   /** Where the Mimi codec runs. */
   codecProvider: 'cpu' | 'webgpu' | 'cuda';
-  /** Whether the codec runs beside the LM in threads of its own. */
-  codecOverlap: boolean;
+  /** How the codec overlaps the LM (the setting resolved). */
+  codecOverlap: CodecOverlap;
 }
 
 export type FromWorker =
