@@ -26,6 +26,7 @@ const { values: args } = parseArgs({
     'codec-provider': { type: 'string', default: 'cpu' },
     // Comma list: each setting runs the whole session ladder (auto, off, decode, full).
     'codec-overlap': { type: 'string', default: 'auto' },
+    'codec-shards': { type: 'string', default: '1' },
     threads: { type: 'string', default: '8' },
     sessions: { type: 'string', default: '1,2,4,8,12,16' },
     seconds: { type: 'string', default: '30' },
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
       try {
         const r = await runRealtimeIsolated({
           modelDir: dir, provider: args.provider as ExecutionProvider, lmCaches: 'device', codecProvider: args['codec-provider'] as ExecutionProvider,
-          codecOverlap: overlap, sessions, seconds, threads: Number(args.threads), churn: null, warmupSeconds: 5,
+          codecOverlap: overlap, codecShards: Number(args['codec-shards']), sessions, seconds, threads: Number(args.threads), churn: null, warmupSeconds: 5,
         });
         ladder.runs.push(r);
         log(`  tick p50 ${r.tickP50Ms} ms, p99 ${r.tickP99Ms} ms, late ${r.lateFrames}, dropped ${r.droppedFrames}, reply p50 ${r.replyLatencyP50Ms} ms; stages p50 ${JSON.stringify(r.stageP50Ms)}`);
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
     preset: args.preset,
     provider: args.provider,
     codecProvider: args['codec-provider'],
+    codecShards: Number(args['codec-shards']),
     precision,
     device: gpuName(),
     /** Sessions served end to end at real-time pace (tick p99 <= 80 ms, no late or dropped frame over the run), best over the ladders. */

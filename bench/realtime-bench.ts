@@ -18,6 +18,8 @@ export interface RealtimeOptions {
   codecProvider?: ExecutionProvider;
   /** Mimi in threads of its own beside the LM (the engine's default, auto, when absent). */
   codecOverlap?: CodecOverlap | 'auto';
+  /** Codec threads per direction when overlapped (the engine's default, 1, when absent). */
+  codecShards?: number;
   sessions: number;
   seconds: number;
   threads: number;
@@ -134,6 +136,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     modelDir: o.modelDir, provider: o.provider ?? 'cpu', threads: o.threads, maxSessions: o.sessions, tickMs: TICK_MS, maxQueuedFrames: 25, maxSessionSteps: 4500,
     ...(o.lmCaches ? { lmCaches: o.lmCaches } : {}), ...(o.codecProvider ? { codecProvider: o.codecProvider } : {}),
     ...(o.codecOverlap ? { codecOverlap: o.codecOverlap } : {}),
+    ...(o.codecShards ? { codecShards: o.codecShards } : {}),
   });
   const ticks: TickStats[] = [];
   let dropped = 0;

@@ -35,6 +35,7 @@ export async function serve(argv: string[]): Promise<void> {
     lmCaches: config.lmCaches,
     ...(config.codecProvider ? { codecProvider: config.codecProvider } : {}),
     codecOverlap: config.codecOverlap,
+    codecShards: config.codecShards,
     threads: config.threads,
     maxSessions: config.maxSessions,
     tickMs: config.tickMs,

@@ -32,6 +32,8 @@ export const serverConfigSchema = z
      * on a GPU and the codec on the host cores, else 'off'.
      */
     codecOverlap: z.enum(['auto', 'off', 'decode', 'full']).default('auto'),
+    /** With the codec overlapped: threads per direction, each serving its share of the session slots. */
+    codecShards: positiveInt.max(16).default(1),
     /** onnxruntime intra-op threads for the inference worker. */
     threads: positiveInt.max(256).default(2),
     maxSessions: positiveInt.max(1024).default(8),

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type Transferable } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { MimiLayout } from '../model/mimi/layout.js';
 import type { SessionOptions } from '../model/onnx/session.js';
@@ -53,8 +53,8 @@ class CodecThread {
     return this.nextId++;
   }
 
-  send(m: ToCodecThread): void {
-    if (!this.broken) this.worker.postMessage(m);
+  send(m: ToCodecThread, transfer: Transferable[] = []): void {
+    if (!this.broken) this.worker.postMessage(m, transfer);
   }
 
   private onMessage(m: FromCodecThread): void {
@@ -86,29 +86,105 @@ class CodecThread {
 }
 
 /**
- * Mimi with its encoder and its decoder each in a thread of its own. The
- * calling thread is free while they run, so a pipeline can step the LM
- * (on a GPU) while the codec works on the host's cores. Slot operations are
- * posted in call order, so they apply after every run requested before them.
+ * One direction of Mimi over `threads.length` threads, each owning a
+ * contiguous range of `per` slots: a batch of the first `rows` slots is cut
+ * into those ranges and run in parallel. onnxruntime's intra-op threads stop
+ * paying off at a few per run (Mimi's convolutions are small), so a second
+ * thread with half the rows does more than twice the threads on one.
+ */
+class ShardedDirection {
+  constructor(private readonly threads: CodecThread[], private readonly per: number) {}
+
+  get bytesPerSlot(): number {
+    return this.threads[0]!.bytesPerSlot;
+  }
+
+  private shard(slot: number): { thread: CodecThread; local: number } {
+    return { thread: this.threads[Math.floor(slot / this.per)]!, local: slot % this.per };
+  }
+
+  /** data: [rows, inPerRow] -> [rows, outPerRow]; a range with no executing row is not run (its rows come back zero). */
+  async run(rows: number, data: Float32Array | BigInt64Array, exec: Uint8Array | undefined, outPerRow: number): Promise<Float32Array | Int32Array> {
+    const inPerRow = data.length / rows;
+    const parts: Promise<{ lo: number; out: Float32Array | Int32Array }>[] = [];
+    for (let k = 0, lo = 0; lo < rows; k++, lo += this.per) {
+      const n = Math.min(this.per, rows - lo);
+      const flags = exec ? exec.slice(lo, lo + n) : new Uint8Array(n).fill(1);
+      if (!flags.some((f) => f)) continue;
+      const part = data.slice(lo * inPerRow, (lo + n) * inPerRow);
+      const t = this.threads[k]!;
+      parts.push(t.request({ type: 'run', id: t.id(), rows: n, data: part, exec: flags }, [part.buffer]).then((r) => ({ lo, out: r.out as Float32Array | Int32Array })));
+    }
+    const done = await Promise.all(parts);
+    // Encode takes PCM and gives codes; decode the other way round.
+    const out = data instanceof Float32Array ? new Int32Array(rows * outPerRow) : new Float32Array(rows * outPerRow);
+    for (const p of done) out.set(p.out, p.lo * outPerRow);
+    return out;
+  }
+
+  reset(slot: number): void {
+    const s = this.shard(slot);
+    s.thread.send({ type: 'reset', slot: s.local });
+  }
+
+  move(from: number, to: number): void {
+    const a = this.shard(from);
+    const b = this.shard(to);
+    if (a.thread === b.thread) {
+      a.thread.send({ type: 'move', from: a.local, to: b.local });
+      return;
+    }
+    // Thread to thread: the receiver takes nothing else until the state has come.
+    const { port1, port2 } = new MessageChannel();
+    a.thread.send({ type: 'send', slot: a.local, port: port1 }, [port1]);
+    b.thread.send({ type: 'receive', slot: b.local, port: port2 }, [port2]);
+  }
+
+  async export(slot: number): Promise<Float32Array[]> {
+    const s = this.shard(slot);
+    return (await s.thread.request({ type: 'export', id: s.thread.id(), slot: s.local })).out as Float32Array[];
+  }
+
+  async import(slot: number, state: Float32Array[]): Promise<void> {
+    const s = this.shard(slot);
+    await s.thread.request({ type: 'import', id: s.thread.id(), slot: s.local, state });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.stop()));
+  }
+}
+
+/**
+ * Mimi with its encoder and its decoder in threads of their own (`shards`
+ * of each, splitting the slots between them). The calling thread is free
+ * while they run, so a pipeline can step the LM (on a GPU) while the codec
+ * works on the host's cores. Slot operations are posted in call order, so
+ * they apply after every run requested before them.
  */
 export class ThreadedCodec implements Codec {
-  /** Milliseconds the last encode and decode took inside their threads. */
-  lastEncodeMs = 0;
-  lastDecodeMs = 0;
+  private constructor(readonly layout: MimiLayout, private readonly enc: ShardedDirection, private readonly dec: ShardedDirection) {}
 
-  private constructor(readonly layout: MimiLayout, private readonly enc: CodecThread, private readonly dec: CodecThread) {}
-
-  static async create(files: { encoder: string; decoder: string }, layout: MimiLayout, slots: number, session: SessionOptions): Promise<ThreadedCodec> {
-    const [enc, dec] = await Promise.allSettled([
-      CodecThread.start({ direction: 'encoder', model: files.encoder, layout, slots, session }),
-      CodecThread.start({ direction: 'decoder', model: files.decoder, layout, slots, session }),
-    ]);
-    if (enc.status === 'rejected' || dec.status === 'rejected') {
-      if (enc.status === 'fulfilled') await enc.value.stop();
-      if (dec.status === 'fulfilled') await dec.value.stop();
-      throw (enc.status === 'rejected' ? enc.reason : (dec as PromiseRejectedResult).reason) as Error;
+  static async create(
+    files: { encoder: string; decoder: string }, layout: MimiLayout, slots: number, session: SessionOptions, shards = 1,
+  ): Promise<ThreadedCodec> {
+    if (!Number.isInteger(shards) || shards < 1) throw new Error(`codec shards must be a positive integer, got ${shards}`);
+    const per = Math.ceil(slots / shards);
+    const count = Math.ceil(slots / per);
+    const starts: Promise<CodecThread>[] = [];
+    for (const direction of ['encoder', 'decoder'] as const) {
+      for (let k = 0; k < count; k++) {
+        starts.push(CodecThread.start({ direction, model: files[direction], layout, slots: Math.min(per, slots - k * per), session }));
+      }
     }
-    return new ThreadedCodec(layout, enc.value, dec.value);
+    const started = await Promise.allSettled(starts);
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const threads = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    if (failed) {
+      await Promise.all(threads.map((t) => t.stop()));
+      throw failed.reason as Error;
+    }
+    return new ThreadedCodec(layout, new ShardedDirection(threads.slice(0, count), per), new ShardedDirection(threads.slice(count), per));
   }
 
   get frameSize(): number {
@@ -124,44 +200,30 @@ export class ThreadedCodec implements Codec {
   }
 
   async encode(rows: number, pcm: Float32Array, exec?: Uint8Array): Promise<Int32Array> {
-    const data = pcm.slice();
-    const flags = exec ? exec.slice(0, rows) : new Uint8Array(rows).fill(1);
-    const r = await this.enc.request({ type: 'run', id: this.enc.id(), rows, data, exec: flags }, [data.buffer]);
-    this.lastEncodeMs = r.ms;
-    return r.out as Int32Array;
+    return (await this.enc.run(rows, pcm, exec, this.numCodebooks)) as Int32Array;
   }
 
   async decode(rows: number, codes: BigInt64Array, exec?: Uint8Array): Promise<Float32Array> {
-    const data = codes.slice();
-    const flags = exec ? exec.slice(0, rows) : new Uint8Array(rows).fill(1);
-    const r = await this.dec.request({ type: 'run', id: this.dec.id(), rows, data, exec: flags }, [data.buffer]);
-    this.lastDecodeMs = r.ms;
-    return r.out as Float32Array;
+    return (await this.dec.run(rows, codes, exec, this.frameSize)) as Float32Array;
   }
 
   resetSlot(slot: number): void {
-    this.enc.send({ type: 'reset', slot });
-    this.dec.send({ type: 'reset', slot });
+    this.enc.reset(slot);
+    this.dec.reset(slot);
   }
 
   moveSlot(from: number, to: number): void {
-    this.enc.send({ type: 'move', from, to });
-    this.dec.send({ type: 'move', from, to });
+    this.enc.move(from, to);
+    this.dec.move(from, to);
   }
 
   async exportSlot(slot: number): Promise<CodecState> {
-    const [e, d] = await Promise.all([
-      this.enc.request({ type: 'export', id: this.enc.id(), slot }),
-      this.dec.request({ type: 'export', id: this.dec.id(), slot }),
-    ]);
-    return { encoder: e.out as Float32Array[], decoder: d.out as Float32Array[] };
+    const [encoder, decoder] = await Promise.all([this.enc.export(slot), this.dec.export(slot)]);
+    return { encoder, decoder };
   }
 
   async importSlot(slot: number, state: CodecState): Promise<void> {
-    await Promise.all([
-      this.enc.request({ type: 'import', id: this.enc.id(), slot, state: state.encoder }),
-      this.dec.request({ type: 'import', id: this.dec.id(), slot, state: state.decoder }),
-    ]);
+    await Promise.all([this.enc.import(slot, state.encoder), this.dec.import(slot, state.decoder)]);
   }
 
   async release(): Promise<void> {

@@ -25,3 +25,10 @@ test('codecOverlap comes from the environment or a flag and refuses a value it d
   assert.throws(() => loadConfig([], { PARLEY_CODEC_OVERLAP: 'on' }, emptyDir()),
     (e: unknown) => e instanceof ConfigError && /codecOverlap/.test(e.message) && /PARLEY_CODEC_OVERLAP/.test(e.message));
 });
+
+test('codecShards is a positive count from a flag or the environment', () => {
+  assert.equal(loadConfig([], {}, emptyDir()).codecShards, 1);
+  assert.equal(loadConfig(['--codec-shards', '2'], {}, emptyDir()).codecShards, 2);
+  assert.throws(() => loadConfig([], { PARLEY_CODEC_SHARDS: '0' }, emptyDir()),
+    (e: unknown) => e instanceof ConfigError && /codecShards/.test(e.message) && /PARLEY_CODEC_SHARDS/.test(e.message));
+});

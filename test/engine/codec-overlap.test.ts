@@ -18,8 +18,8 @@ const frame = (seed: number, i: number) =>
   Float32Array.from({ length: 1920 }, (_, j) => 0.25 * Math.sin((i * 1920 + j) * (0.013 + 0.004 * seed)) + 0.04 * Math.sin(j * (0.5 + 0.1 * seed)));
 const sampling = (seed: number) => ({ ...DEFAULT_SAMPLING_PARAMS, textSeed: BigInt(100 + seed), audioSeed: BigInt(200 + seed) });
 
-const options = (codecOverlap: CodecOverlap): EngineOptions => ({
-  modelDir: fixtureModelDir(), provider: 'cpu', threads: 1, maxSessions: 3, tickMs: 20, maxQueuedFrames: 100, maxSessionSteps: 200, codecOverlap,
+const options = (codecOverlap: CodecOverlap, codecShards = 1): EngineOptions => ({
+  modelDir: fixtureModelDir(), provider: 'cpu', threads: 1, maxSessions: 3, tickMs: 20, maxQueuedFrames: 100, maxSessionSteps: 200, codecOverlap, codecShards,
 });
 
 interface Served {
@@ -59,11 +59,11 @@ function assertSame(a: Served, b: Served, what: string): void {
   assert.ok(audio > 0, `${what}: some frames carried audio`);
 }
 
-test('with the codec overlapped in its own threads (decode or full), concurrent sessions get exactly the tokens and audio of the serial engine', async () => {
+test('with the codec overlapped in its own threads (decode, full, full over two threads per direction), concurrent sessions get exactly the tokens and audio of the serial engine', async () => {
   const results: Served[][] = [];
-  const modes = ['off', 'decode', 'full'] as const;
-  for (const mode of modes) {
-    const engine = await EngineClient.start(options(mode));
+  const modes = [['off', 1], ['decode', 1], ['full', 1], ['full', 2]] as const;
+  for (const [mode, shards] of modes) {
+    const engine = await EngineClient.start(options(mode, shards));
     assert.equal(engine.info?.codecOverlap, mode);
     // Two sessions at once, then a third joining while they run.
     const a = serve(engine, 'a', 1, 0, FRAMES);
@@ -74,7 +74,7 @@ test('with the codec overlapped in its own threads (decode or full), concurrent 
     await engine.stop();
   }
   for (let m = 1; m < modes.length; m++) {
-    for (let s = 0; s < 3; s++) assertSame(results[m]![s]!, results[0]![s]!, `${modes[m]}: session ${'abc'[s]}`);
+    for (let s = 0; s < 3; s++) assertSame(results[m]![s]!, results[0]![s]!, `${modes[m]!.join(' × ')}: session ${'abc'[s]}`);
   }
 });
 

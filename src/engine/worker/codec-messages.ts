@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { SessionOptions } from '../../model/onnx/session.js';
 import type { MimiLayout } from '../../model/mimi/layout.js';
 
@@ -18,7 +19,11 @@ export type ToCodecThread =
   | { type: 'reset'; slot: number }
   | { type: 'move'; from: number; to: number }
   | { type: 'export'; id: number; slot: number }
-  | { type: 'import'; id: number; slot: number; state: Float32Array[] };
+  | { type: 'import'; id: number; slot: number; state: Float32Array[] }
+  /** A slot's state to another codec thread of the same direction (a slot move across shards): send it on `port`... */
+  | { type: 'send'; slot: number; port: MessagePort }
+  /** ...and take it from `port` into `slot` before any later request. */
+  | { type: 'receive'; slot: number; port: MessagePort };
 
 export type FromCodecThread =
   | { type: 'ready'; bytesPerSlot: number }

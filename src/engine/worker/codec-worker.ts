@@ -13,6 +13,8 @@ const post = (m: FromCodecThread, transfer: ArrayBuffer[] = []): void => port.po
 
 async function main(opts: CodecThreadOptions): Promise<void> {
   const runner = await MimiRunner.create({ encoder: opts.model, decoder: opts.model }, opts.layout, opts.slots, opts.session, opts.direction);
+  const importSlot = (slot: number, state: Float32Array[]): void =>
+    runner.importSlot(slot, opts.direction === 'encoder' ? { encoder: state, decoder: [] } : { encoder: [], decoder: state });
   const handle = async (m: ToCodecThread): Promise<void> => {
     switch (m.type) {
       case 'run': {
@@ -36,9 +38,24 @@ async function main(opts: CodecThreadOptions): Promise<void> {
         break;
       }
       case 'import':
-        runner.importSlot(m.slot, opts.direction === 'encoder' ? { encoder: m.state, decoder: [] } : { encoder: [], decoder: m.state });
+        importSlot(m.slot, m.state);
         post({ type: 'done', id: m.id, ms: 0, out: null });
         break;
+      case 'send': {
+        const state = runner.exportSlot(m.slot);
+        m.port.postMessage(opts.direction === 'encoder' ? state.encoder : state.decoder);
+        m.port.close();
+        break;
+      }
+      case 'receive': {
+        const state = await new Promise<Float32Array[]>((resolve, reject) => {
+          m.port.once('message', resolve);
+          m.port.once('close', () => reject(new Error(`slot ${m.slot}: the state sent from another codec thread never came`)));
+        });
+        m.port.close();
+        importSlot(m.slot, state);
+        break;
+      }
     }
   };
   let chain: Promise<void> = Promise.resolve();

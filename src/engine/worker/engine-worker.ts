@@ -25,7 +25,7 @@ async function main(opts: EngineOptions): Promise<void> {
   const codecOverlap = resolveCodecOverlap(opts.codecOverlap ?? 'auto', opts.provider, codecProvider);
   const mimiFiles = { encoder: model.path(model.manifest.files.mimiEncoder), decoder: model.path(model.manifest.files.mimiDecoder) };
   const codec = codecOverlap !== 'off'
-    ? await ThreadedCodec.create(mimiFiles, model.mimi, opts.maxSessions, servingOptions(codecProvider, opts.threads))
+    ? await ThreadedCodec.create(mimiFiles, model.mimi, opts.maxSessions, servingOptions(codecProvider, opts.threads), opts.codecShards ?? 1)
     : await MimiRunner.create(mimiFiles, model.mimi, opts.maxSessions, servingOptions(codecProvider, opts.threads));
   const pipeline = new ModelPipeline(lm, codec, opts.maxSessions, opts.maxSessionSteps, codecOverlap);
   const modelId = `${model.manifest.name}@${model.manifest.createdAt}`;

@@ -22,6 +22,8 @@ export interface EngineOptions {
   codecProvider?: 'cpu' | 'webgpu' | 'cuda';
   /** Mimi in threads of its own, overlapping the LM (see engine/codec.ts); default auto. */
   codecOverlap?: CodecOverlap | 'auto';
+  /** With the codec overlapped: threads per direction, splitting the slots (default 1). */
+  codecShards?: number;
 }
 
 export type ToWorker =
