@@ -22,13 +22,6 @@ export interface Codec {
 }
 
 /**
- * Where Mimi runs when the config does not say. On WebGPU its hundreds of
- * small kernels per frame are bound by per-dispatch host cost: real-width
- * Mimi measured 142 ms per frame at batch 1 on an H100 against 17 ms on
- * 8 of the same machine's CPU cores (docs/gpu.md), so WebGPU serving keeps
- * the codec on the host.
- */
-/**
  * How the codec overlaps the LM. 'off': encode, LM and decode one after the
  * other in the inference thread. 'decode': Mimi in threads of its own and a
  * tick's decode runs on into the next tick (period encode + LM, same
@@ -55,16 +48,6 @@ export function resolveCodecOverlap(setting: CodecOverlap | 'auto', lmProvider: 
  * 8 of the same machine's CPU cores (docs/gpu.md), so WebGPU serving keeps
  * the codec on the host.
  */
-/**
- * Whether the codec runs in threads of its own beside the LM ('auto': when
- * the LM is on a GPU and the codec on the host cores, the two use different
- * hardware; on a CPU-only server they would share the same cores).
- */
-export function codecOverlapOn(setting: 'auto' | 'on' | 'off', lmProvider: ExecutionProvider, codecProvider: ExecutionProvider): boolean {
-  if (setting !== 'auto') return setting === 'on';
-  return lmProvider !== 'cpu' && codecProvider === 'cpu';
-}
-
 export function defaultCodecProvider(lmProvider: ExecutionProvider): ExecutionProvider {
   return lmProvider === 'webgpu' ? 'cpu' : lmProvider;
 }

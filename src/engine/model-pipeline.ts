@@ -242,15 +242,20 @@ export class ModelPipeline {
     };
     // 'decode': this tick's frames go to the LM now. 'full': the LM steps last tick's while the codec thread encodes these.
     const ahead = this.overlap === 'full';
-    const early = ahead ? null : encoding ? await encoding : null;
-    if (!ahead) keep(early);
+    let encoded: { codes: ArrayLike<number | bigint>; ms: number } | null = null;
+    if (!ahead) {
+      encoded = encoding && (await encoding);
+      keep(encoded);
+    }
     const lmExec = new Uint8Array(rows);
     for (let r = 0; r < rows; r++) lmExec[r] = this.pendingValid[r]! && (lmOnly === undefined || lmOnly === r) ? 1 : 0;
     timer.mark('overhead');
     const lm = lmExec.some((v) => v) ? await this.lmStep(inputs, lmExec, this.pendingCodes, timer) : null;
     for (let r = 0; r < rows; r++) if (lmExec[r]) this.pendingValid[r] = 0;
-    const encoded = ahead ? (encoding ? await encoding : null) : early;
-    if (ahead) keep(encoded);
+    if (ahead) {
+      encoded = encoding && (await encoding);
+      keep(encoded);
+    }
     timer.mark('overhead');
 
     let pcmLater: Promise<(Float32Array | null)[]> | null = null;

@@ -32,7 +32,7 @@ class ShardedDirection {
       if (!flags.some((f) => f)) continue;
       const part = data.slice(lo * inPerRow, (lo + n) * inPerRow);
       const t = this.threads[k]!;
-      parts.push(t.request({ type: 'run', id: t.id(), rows: n, data: part, exec: flags }, [part.buffer]).then((r) => ({ lo, out: r.out as Float32Array | Int32Array })));
+      parts.push(t.request({ type: 'run', rows: n, data: part, exec: flags }, [part.buffer]).then((out) => ({ lo, out: out as Float32Array | Int32Array })));
     }
     const done = await Promise.all(parts);
     // Encode takes PCM and gives codes; decode the other way round.
@@ -61,12 +61,12 @@ class ShardedDirection {
 
   async export(slot: number): Promise<Float32Array[]> {
     const s = this.shard(slot);
-    return (await s.thread.request({ type: 'export', id: s.thread.id(), slot: s.local })).out as Float32Array[];
+    return (await s.thread.request({ type: 'export', slot: s.local })) as Float32Array[];
   }
 
   async import(slot: number, state: Float32Array[]): Promise<void> {
     const s = this.shard(slot);
-    await s.thread.request({ type: 'import', id: s.thread.id(), slot: s.local, state });
+    await s.thread.request({ type: 'import', slot: s.local, state });
   }
 
   async stop(): Promise<void> {

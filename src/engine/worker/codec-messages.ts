@@ -25,8 +25,11 @@ export type ToCodecThread =
   /** ...and take it from `port` into `slot` before any later request. */
   | { type: 'receive'; slot: number; port: MessagePort };
 
+/** The requests that are answered (by id); the others are fire-and-forget, applied in order. */
+export type CodecThreadRequest = Extract<ToCodecThread, { id: number }>;
+
 export type FromCodecThread =
   | { type: 'ready'; bytesPerSlot: number }
   | { type: 'failed'; message: string }
-  | { type: 'done'; id: number; ms: number; out: Float32Array | Int32Array | Float32Array[] | null }
+  | { type: 'done'; id: number; out: Float32Array | Int32Array | Float32Array[] | null }
   | { type: 'error'; id: number | null; message: string };

@@ -1,14 +1,16 @@
 import { Worker, type Transferable } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import type { CodecThreadOptions, FromCodecThread, ToCodecThread } from './codec-messages.js';
+import type { CodecThreadOptions, CodecThreadRequest, FromCodecThread, ToCodecThread } from './codec-messages.js';
 
 const CODEC_WORKER_URL = new URL('./codec-worker.js', import.meta.url);
+
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 export type CodecThreadOut = Float32Array | Int32Array | Float32Array[] | null;
 
 /** One Mimi direction in its own thread; requests are answered in order. */
 export class CodecThread {
-  private readonly pending = new Map<number, { resolve: (v: { out: CodecThreadOut; ms: number }) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (out: CodecThreadOut) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   /** Set once the thread failed or a fire-and-forget request did: its state can no longer be trusted. */
   private broken: Error | null = null;
@@ -38,16 +40,14 @@ export class CodecThread {
     });
   }
 
-  request(m: ToCodecThread & { id: number }, transfer: ArrayBuffer[] = []): Promise<{ out: CodecThreadOut; ms: number }> {
+  /** Posts a request under a fresh id and resolves with its answer. */
+  request(m: WithoutId<CodecThreadRequest>, transfer: ArrayBuffer[] = []): Promise<CodecThreadOut> {
     if (this.broken) return Promise.reject(this.broken);
+    const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(m.id, { resolve, reject });
-      this.worker.postMessage(m, transfer);
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...m, id }, transfer);
     });
-  }
-
-  id(): number {
-    return this.nextId++;
   }
 
   send(m: ToCodecThread, transfer: Transferable[] = []): void {
@@ -58,7 +58,7 @@ export class CodecThread {
     if (m.type === 'done') {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
-      p?.resolve({ out: m.out, ms: m.ms });
+      p?.resolve(m.out);
     } else if (m.type === 'error') {
       const e = new Error(`Mimi ${this.direction}: ${m.message}`);
       if (m.id === null) this.fail(e);

@@ -13,17 +13,20 @@ const post = (m: FromCodecThread, transfer: ArrayBuffer[] = []): void => port.po
 
 async function main(opts: CodecThreadOptions): Promise<void> {
   const runner = await MimiRunner.create({ encoder: opts.model, decoder: opts.model }, opts.layout, opts.slots, opts.session, opts.direction);
+  const exportSlot = (slot: number): Float32Array[] => {
+    const state = runner.exportSlot(slot);
+    return opts.direction === 'encoder' ? state.encoder : state.decoder;
+  };
   const importSlot = (slot: number, state: Float32Array[]): void =>
     runner.importSlot(slot, opts.direction === 'encoder' ? { encoder: state, decoder: [] } : { encoder: [], decoder: state });
   const handle = async (m: ToCodecThread): Promise<void> => {
     switch (m.type) {
       case 'run': {
-        const t0 = performance.now();
         const out = opts.direction === 'encoder'
           ? await runner.encode(m.rows, m.data as Float32Array, m.exec)
           : await runner.decode(m.rows, m.data as BigInt64Array, m.exec);
         const copy = out.slice();
-        post({ type: 'done', id: m.id, ms: performance.now() - t0, out: copy }, [copy.buffer as ArrayBuffer]);
+        post({ type: 'done', id: m.id, out: copy }, [copy.buffer as ArrayBuffer]);
         break;
       }
       case 'reset':
@@ -32,21 +35,17 @@ async function main(opts: CodecThreadOptions): Promise<void> {
       case 'move':
         runner.moveSlot(m.from, m.to);
         break;
-      case 'export': {
-        const state = runner.exportSlot(m.slot);
-        post({ type: 'done', id: m.id, ms: 0, out: opts.direction === 'encoder' ? state.encoder : state.decoder });
+      case 'export':
+        post({ type: 'done', id: m.id, out: exportSlot(m.slot) });
         break;
-      }
       case 'import':
         importSlot(m.slot, m.state);
-        post({ type: 'done', id: m.id, ms: 0, out: null });
+        post({ type: 'done', id: m.id, out: null });
         break;
-      case 'send': {
-        const state = runner.exportSlot(m.slot);
-        m.port.postMessage(opts.direction === 'encoder' ? state.encoder : state.decoder);
+      case 'send':
+        m.port.postMessage(exportSlot(m.slot));
         m.port.close();
         break;
-      }
       case 'receive': {
         const state = await new Promise<Float32Array[]>((resolve, reject) => {
           m.port.once('message', resolve);
