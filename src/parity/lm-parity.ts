@@ -6,6 +6,9 @@ import type { Reference } from './reference.js';
 export interface LmParityResult {
   maxTextLogitDiff: number;
   maxDepformerLogitDiff: number;
+  /** Root mean square of the same differences: the max moves with one outlier, this with the whole run. */
+  rmsTextLogitDiff: number;
+  rmsDepformerLogitDiff: number;
   greedyMatched: number;
   greedyTotal: number;
   /** Free-running greedy outputs, one per step (null while the delays fill). */
@@ -43,25 +46,37 @@ export async function lmParity(runner: ParityStepper, delays: number[], ref: Ref
     const prev = new BigInt64Array(1);
     let maxText = 0;
     let maxDep = 0;
+    let sqText = 0;
+    let sqDep = 0;
     const outputs: (number[] | null)[] = [];
     for (let t = 0; t < ref.steps; t++) {
       tokens.input(0, ref.user_audio_tokens[t]!, input);
       embeddingIndices(layout, input, idx, 0);
       const { hidden, textLogits } = await runner.temporalStep(1, 1, idx);
       const refText = ref.text_logits[t]!;
-      for (let i = 0; i < d.textCard; i++) maxText = Math.max(maxText, Math.abs(textLogits[i]! - refText[i]!));
+      for (let i = 0; i < d.textCard; i++) {
+        const e = textLogits[i]! - refText[i]!;
+        maxText = Math.max(maxText, Math.abs(e));
+        sqText += e * e;
+      }
       sampled[0] = (teacher ? forced(t, 0) : null) ?? argmax(textLogits, 0, d.textCard);
       runner.beginDepformer(1);
       for (let k = 0; k < d.depQ; k++) {
         prev[0] = BigInt(sampled[k]!);
         const logits = await runner.depformerStep(k, 1, hidden, prev);
         const refDep = ref.depformer_logits[t]![k]!;
-        for (let i = 0; i < d.card; i++) maxDep = Math.max(maxDep, Math.abs(logits[i]! - refDep[i]!));
+        for (let i = 0; i < d.card; i++) {
+          const e = logits[i]! - refDep[i]!;
+          maxDep = Math.max(maxDep, Math.abs(e));
+          sqDep += e * e;
+        }
         sampled[k + 1] = (teacher ? forced(t, k + 1) : null) ?? argmax(logits, 0, d.card);
       }
       outputs.push(tokens.commit(0, sampled, out) ? [...out] : null);
     }
-    return { maxText, maxDep, outputs };
+    const rmsText = Math.sqrt(sqText / (ref.steps * d.textCard));
+    const rmsDep = Math.sqrt(sqDep / (ref.steps * d.depQ * d.card));
+    return { maxText, maxDep, rmsText, rmsDep, outputs };
   };
 
   const forcedRun = await run(true);
@@ -75,6 +90,8 @@ export async function lmParity(runner: ParityStepper, delays: number[], ref: Ref
   return {
     maxTextLogitDiff: forcedRun.maxText,
     maxDepformerLogitDiff: forcedRun.maxDep,
+    rmsTextLogitDiff: forcedRun.rmsText,
+    rmsDepformerLogitDiff: forcedRun.rmsDep,
     greedyMatched: matched,
     greedyTotal: ref.steps,
     outputs: greedy.outputs,

@@ -76,6 +76,8 @@ export async function runParity(fixtureDir: string, opts: SessionOptions = { pro
       { name: 'decoded PCM rel. L2 error', value: mimi.pcmRelL2.toExponential(2), limit: `< ${TOLERANCE.pcmRelL2}`, pass: mimi.pcmRelL2 < TOLERANCE.pcmRelL2 },
       { name: 'max text logit diff (teacher forced)', value: lm.maxTextLogitDiff.toExponential(2), limit: `< ${logitLimit}`, pass: lm.maxTextLogitDiff < logitLimit },
       { name: 'max depformer logit diff (teacher forced)', value: lm.maxDepformerLogitDiff.toExponential(2), limit: `< ${logitLimit}`, pass: lm.maxDepformerLogitDiff < logitLimit },
+      { name: 'rms text logit diff (teacher forced)', value: lm.rmsTextLogitDiff.toExponential(2), limit: 'info', pass: true },
+      { name: 'rms depformer logit diff (teacher forced)', value: lm.rmsDepformerLogitDiff.toExponential(2), limit: 'info', pass: true },
       greedySteps === ref.lm.steps
         ? { name: 'greedy outputs matched', value: `${lm.greedyMatched}/${lm.greedyTotal}`, limit: 'all', pass: lm.greedyMatched === lm.greedyTotal }
         : { name: `greedy outputs matched, first ${greedySteps} steps`, value: `${greedyPrefix}/${greedySteps}`, limit: 'all', pass: greedyPrefix === greedySteps },

@@ -27,5 +27,7 @@ test('the LM matches the reference logits and greedy outputs on the fixture', as
   console.log(r.maxTextLogitDiff, r.maxDepformerLogitDiff, r.greedyMatched, r.greedyTotal);
   assert.ok(r.maxTextLogitDiff < 1e-3, `text logits differ by ${r.maxTextLogitDiff}`);
   assert.ok(r.maxDepformerLogitDiff < 1e-3, `depformer logits differ by ${r.maxDepformerLogitDiff}`);
+  assert.ok(r.rmsTextLogitDiff > 0 && r.rmsTextLogitDiff <= r.maxTextLogitDiff, `rms ${r.rmsTextLogitDiff}`);
+  assert.ok(r.rmsDepformerLogitDiff > 0 && r.rmsDepformerLogitDiff <= r.maxDepformerLogitDiff, `rms ${r.rmsDepformerLogitDiff}`);
   assert.equal(r.greedyMatched, r.greedyTotal);
 });
