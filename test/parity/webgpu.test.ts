@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { buildNegGraph } from '../../src/model/lm/gpu/cache-graphs.js';
-import { createSession } from '../../src/model/onnx/session.js';
-import { encodeModel } from '../../src/model/onnx/serialize.js';
 import { runParity } from '../../src/parity/run-parity.js';
+import { WEBGPU_MISSING, WEBGPU_SKIP as skip } from '../helpers/webgpu.js';
 
 // The WebGPU provider's own kernels (in-place ring scatter, RotaryEmbedding,
 // the fused norms, float16 products) run here on whatever Vulkan device the
@@ -14,21 +12,8 @@ import { runParity } from '../../src/parity/run-parity.js';
 const FIXTURE = join(process.cwd(), '..', 'shared', 'fixtures', 'moshi-tiny-a');
 const OPTS = { provider: 'webgpu', intraOpThreads: 1 } as const;
 
-async function webgpuAdapter(): Promise<string | null> {
-  try {
-    const s = await createSession(encodeModel(buildNegGraph('float32')), OPTS);
-    await s.release();
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-
-const missing = await webgpuAdapter();
-const skip = missing !== null && process.env['PARLEY_REQUIRE_WEBGPU'] !== '1' ? `no WebGPU adapter here (${/Failed to get a WebGPU adapter[^\n]*/.exec(missing)?.[0] ?? missing.split('\n')[0]})` : false;
-
 test('a WebGPU adapter is present where the machine is meant to have one', { skip }, () => {
-  assert.equal(missing, null);
+  assert.equal(WEBGPU_MISSING, null);
 });
 
 test('on WebGPU, the float32 device-cache graphs match the reference logits and every greedy output', { skip }, async () => {

@@ -7,6 +7,7 @@ import { argmax } from '../../../src/engine/sampling/sampler.js';
 import { referenceDraw } from '../../helpers/draw-reference.js';
 import { fixtureLmRunner } from '../../helpers/fixture.js';
 import { fixtureGpuRunner } from './gpu/fixture-gpu.js';
+import { DEVICE_PROVIDERS } from '../../helpers/webgpu.js';
 
 type Runner = Pick<LmStepper, 'dims' | 'temporalStep' | 'beginDepformer' | 'depformerStep' | 'depformerFrame'>;
 const ROWS = 3;
@@ -57,9 +58,11 @@ test('the depformer frame graph, greedy, gives the argmax of every codebook step
   await greedyMatchesSteps(await fixtureLmRunner(ROWS));
 });
 
-test('with caches on the device the frame graph also gives the per-step argmax', async () => {
-  await greedyMatchesSteps(await fixtureGpuRunner(ROWS));
-});
+for (const provider of DEVICE_PROVIDERS) {
+  test(`with caches on the device the frame graph also gives the per-step argmax (${provider})`, async () => {
+    await greedyMatchesSteps(await fixtureGpuRunner(ROWS, 'fp32', undefined, undefined, provider));
+  });
+}
 
 test('the frame graph draws each codebook as sample_token would from that step\'s logits and the row\'s uniform', async () => {
   const runner = await fixtureLmRunner(ROWS);

@@ -4,11 +4,12 @@ import { SafetensorsWeights } from '../../../../src/model/checkpoint/weights.js'
 import type { Precision } from '../../../../src/model/lm/gpu/precision.js';
 import { ConvertedWeights } from '../../../../src/model/lm/gpu/weights.js';
 import { buildGpuLmGraphs, GpuLmRunner } from '../../../../src/model/lm/gpu-lm-runner.js';
+import type { ExecutionProvider } from '../../../../src/model/onnx/session.js';
 import { encodeModel } from '../../../../src/model/onnx/serialize.js';
 import { FIXTURE, fixtureLmConfig } from '../../../helpers/fixture.js';
 
-/** The fixture's LM with its caches "on the device" (host tensors on the CPU provider). */
-export async function fixtureGpuRunner(slots: number, precision: Precision = 'fp32', capacity?: number, context?: number): Promise<GpuLmRunner> {
+/** The fixture's LM with its caches on the device (host tensors on the CPU provider). */
+export async function fixtureGpuRunner(slots: number, precision: Precision = 'fp32', capacity?: number, context?: number, provider: ExecutionProvider = 'cpu'): Promise<GpuLmRunner> {
   const cfg = context === undefined ? fixtureLmConfig() : { ...fixtureLmConfig(), context };
   const src = new SafetensorsWeights(SafetensorsFile.open(join(FIXTURE, 'model.safetensors')));
   const g = buildGpuLmGraphs(cfg, src, new ConvertedWeights(precision));
@@ -17,5 +18,5 @@ export async function fixtureGpuRunner(slots: number, precision: Precision = 'fp
     depformer: g.depformer.map((d) => encodeModel(d)),
     depformerFrame: encodeModel(g.depformerFrame),
     precision,
-  }, slots, { provider: 'cpu', intraOpThreads: 1 }, capacity ? { capacity } : {});
+  }, slots, { provider, intraOpThreads: 1 }, capacity ? { capacity } : {});
 }

@@ -9,6 +9,7 @@ import { FIXTURE, fixtureLmConfig } from '../../../helpers/fixture.js';
 import { fixtureGpuRunner } from './fixture-gpu.js';
 import { maxAbsDiff } from '../../../helpers/arrays.js';
 import { tokensAt } from '../../../helpers/lm-rows.js';
+import { DEVICE_PROVIDERS } from '../../../helpers/webgpu.js';
 
 const ref = loadReference(join(FIXTURE, 'reference.json'));
 
@@ -21,89 +22,91 @@ async function stepRows(runner: GpuLmRunner, seeds: number[], steps: number[], e
   return (await runner.temporalStep(seeds.length, 1, idx, exec)).textLogits;
 }
 
-test('device-cache runner (float32) matches the reference past the context, its rings written in place', async () => {
-  const runner = await fixtureGpuRunner(1);
-  const cfg = fixtureLmConfig();
-  assert.ok(ref.lm.steps > cfg.context + 1, 'the fixture runs past a full ring');
-  const r = await lmParity(runner, cfg.delays, ref.lm);
-  assert.ok(r.maxTextLogitDiff < 1e-4, `text ${r.maxTextLogitDiff}`);
-  assert.ok(r.maxDepformerLogitDiff < 1e-4, `depformer ${r.maxDepformerLogitDiff}`);
-  assert.equal(r.greedyMatched, r.greedyTotal);
-  await runner.release();
-});
+for (const provider of DEVICE_PROVIDERS) {
+  test(`device-cache runner (float32) matches the reference past the context, its rings written in place (${provider})`, async () => {
+    const runner = await fixtureGpuRunner(1, 'fp32', undefined, undefined, provider);
+    const cfg = fixtureLmConfig();
+    assert.ok(ref.lm.steps > cfg.context + 1, 'the fixture runs past a full ring');
+    const r = await lmParity(runner, cfg.delays, ref.lm);
+    assert.ok(r.maxTextLogitDiff < 1e-4, `text ${r.maxTextLogitDiff}`);
+    assert.ok(r.maxDepformerLogitDiff < 1e-4, `depformer ${r.maxDepformerLogitDiff}`);
+    assert.equal(r.greedyMatched, r.greedyTotal);
+    await runner.release();
+  });
 
-test('a ring shorter than the context attends to the last C frames, as a model with context C does', async () => {
-  const C = 5;
-  const short = await fixtureGpuRunner(1, 'fp32', C);
-  const narrow = await fixtureGpuRunner(1, 'fp32', undefined, C);
-  assert.equal(short.capacity, C);
-  assert.ok(short.config.context > C);
-  for (let t = 0; t < 3 * C; t++) {
-    const a = await stepRows(short, [3], [t]);
-    const b = await stepRows(narrow, [3], [t]);
-    assert.ok(maxAbsDiff(a, b) < 1e-5, `step ${t}: ${maxAbsDiff(a, b)}`);
-  }
-  await short.release();
-  await narrow.release();
-});
-
-test('float16 weights and activations keep the fixture logits within 2e-2', async () => {
-  const runner = await fixtureGpuRunner(1, 'fp16');
-  const r = await lmParity(runner, fixtureLmConfig().delays, ref.lm);
-  assert.ok(r.maxTextLogitDiff < 2e-2, `text ${r.maxTextLogitDiff}`);
-  assert.ok(r.maxDepformerLogitDiff < 2e-2, `depformer ${r.maxDepformerLogitDiff}`);
-  await runner.release();
-});
-
-test('rows at different positions each get what they get alone; skipped rows keep their state', async () => {
-  const starts = [0, 5, 12];
-  const steps = 8;
-  const solo = await fixtureGpuRunner(1);
-  const d = solo.dims;
-  const alone: Float32Array[][] = [];
-  for (let s = 0; s < 3; s++) {
-    solo.resetSlot(0);
-    const outs: Float32Array[] = [];
-    for (let t = 0; t < starts[s]! + steps; t++) {
-      const logits = await stepRows(solo, [s + 2], [t]);
-      if (t >= starts[s]!) outs.push(logits.slice());
+  test(`a ring shorter than the context attends to the last C frames, as a model with context C does (${provider})`, async () => {
+    const C = 5;
+    const short = await fixtureGpuRunner(1, 'fp32', C, undefined, provider);
+    const narrow = await fixtureGpuRunner(1, 'fp32', undefined, C, provider);
+    assert.equal(short.capacity, C);
+    assert.ok(short.config.context > C);
+    for (let t = 0; t < 3 * C; t++) {
+      const a = await stepRows(short, [3], [t]);
+      const b = await stepRows(narrow, [3], [t]);
+      assert.ok(maxAbsDiff(a, b) < 1e-5, `step ${t}: ${maxAbsDiff(a, b)}`);
     }
-    alone.push(outs);
-  }
-  await solo.release();
+    await short.release();
+    await narrow.release();
+  });
 
-  const runner = await fixtureGpuRunner(3);
-  // Bring each row to its start, one at a time (the others skip: exec = 0).
-  for (let s = 0; s < 3; s++) {
-    const exec = new Uint8Array(3);
-    exec[s] = 1;
-    for (let t = 0; t < starts[s]!; t++) await stepRows(runner, [2, 3, 4], [t, t, t], exec);
-  }
-  for (let i = 0; i < steps; i++) {
-    const logits = await stepRows(runner, [2, 3, 4], starts.map((s) => s + i));
+  test(`float16 weights and activations keep the fixture logits within 2e-2 (${provider})`, async () => {
+    const runner = await fixtureGpuRunner(1, 'fp16', undefined, undefined, provider);
+    const r = await lmParity(runner, fixtureLmConfig().delays, ref.lm);
+    assert.ok(r.maxTextLogitDiff < 2e-2, `text ${r.maxTextLogitDiff}`);
+    assert.ok(r.maxDepformerLogitDiff < 2e-2, `depformer ${r.maxDepformerLogitDiff}`);
+    await runner.release();
+  });
+
+  test(`rows at different positions each get what they get alone; skipped rows keep their state (${provider})`, async () => {
+    const starts = [0, 5, 12];
+    const steps = 8;
+    const solo = await fixtureGpuRunner(1, 'fp32', undefined, undefined, provider);
+    const d = solo.dims;
+    const alone: Float32Array[][] = [];
     for (let s = 0; s < 3; s++) {
-      const row = logits.subarray(s * d.textCard, (s + 1) * d.textCard);
-      assert.ok(maxAbsDiff(row, alone[s]![i]!) < 1e-4, `row ${s} step ${i}: ${maxAbsDiff(row, alone[s]![i]!)}`);
+      solo.resetSlot(0);
+      const outs: Float32Array[] = [];
+      for (let t = 0; t < starts[s]! + steps; t++) {
+        const logits = await stepRows(solo, [s + 2], [t]);
+        if (t >= starts[s]!) outs.push(logits.slice());
+      }
+      alone.push(outs);
     }
-  }
-  await runner.release();
-});
+    await solo.release();
 
-test('moveSlot carries a session to another row, caches included', async () => {
-  const solo = await fixtureGpuRunner(1);
-  const d = solo.dims;
-  const want: Float32Array[] = [];
-  for (let t = 0; t < 30; t++) want.push((await stepRows(solo, [7], [t])).slice());
-  await solo.release();
+    const runner = await fixtureGpuRunner(3, 'fp32', undefined, undefined, provider);
+    // Bring each row to its start, one at a time (the others skip: exec = 0).
+    for (let s = 0; s < 3; s++) {
+      const exec = new Uint8Array(3);
+      exec[s] = 1;
+      for (let t = 0; t < starts[s]!; t++) await stepRows(runner, [2, 3, 4], [t, t, t], exec);
+    }
+    for (let i = 0; i < steps; i++) {
+      const logits = await stepRows(runner, [2, 3, 4], starts.map((s) => s + i));
+      for (let s = 0; s < 3; s++) {
+        const row = logits.subarray(s * d.textCard, (s + 1) * d.textCard);
+        assert.ok(maxAbsDiff(row, alone[s]![i]!) < 1e-4, `row ${s} step ${i}: ${maxAbsDiff(row, alone[s]![i]!)}`);
+      }
+    }
+    await runner.release();
+  });
 
-  const runner = await fixtureGpuRunner(2);
-  for (let t = 0; t < 20; t++) await stepRows(runner, [5, 7], [t, t]);
-  runner.moveSlot(1, 0);
-  runner.resetSlot(1);
-  for (let t = 20; t < 30; t++) {
-    const logits = await stepRows(runner, [7, 5], [t, t - 20]);
-    const row = logits.subarray(0, d.textCard);
-    assert.ok(maxAbsDiff(row, want[t]!) < 1e-4, `step ${t}: ${maxAbsDiff(row, want[t]!)}`);
-  }
-  await runner.release();
-});
+  test(`moveSlot carries a session to another row, caches included (${provider})`, async () => {
+    const solo = await fixtureGpuRunner(1, 'fp32', undefined, undefined, provider);
+    const d = solo.dims;
+    const want: Float32Array[] = [];
+    for (let t = 0; t < 30; t++) want.push((await stepRows(solo, [7], [t])).slice());
+    await solo.release();
+
+    const runner = await fixtureGpuRunner(2, 'fp32', undefined, undefined, provider);
+    for (let t = 0; t < 20; t++) await stepRows(runner, [5, 7], [t, t]);
+    runner.moveSlot(1, 0);
+    runner.resetSlot(1);
+    for (let t = 20; t < 30; t++) {
+      const logits = await stepRows(runner, [7, 5], [t, t - 20]);
+      const row = logits.subarray(0, d.textCard);
+      assert.ok(maxAbsDiff(row, want[t]!) < 1e-4, `step ${t}: ${maxAbsDiff(row, want[t]!)}`);
+    }
+    await runner.release();
+  });
+}
