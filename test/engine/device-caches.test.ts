@@ -11,6 +11,7 @@ import { loadModelDir } from '../../src/model/manifest.js';
 import { FIXTURE } from '../helpers/fixture.js';
 import { serveFrames } from '../helpers/engine-frames.js';
 import { fixtureModelDir } from '../helpers/server-harness.js';
+import { WEBGPU_SKIP } from '../helpers/webgpu.js';
 
 // The engine with the LM's caches kept as device-style graph outputs
 // (GpuLmRunner; host tensors on the CPU provider) must serve what the
@@ -54,6 +55,22 @@ test('an engine with device-resident LM caches serves the same tokens as one wit
   await deviceOnly.stop();
   // Host caches need the graphs it does not have.
   await assert.rejects(EngineClient.start(engineOptions(only, 'auto')), /converted for device caches only.*GPU provider/);
+});
+
+test('on WebGPU (device caches, Mimi overlapped on the host cores by default) the engine serves the tokens the CPU engine serves', { skip: WEBGPU_SKIP }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-webgpu-engine-'));
+  convertModel(checkpointSource(FIXTURE), dir, () => {}, { gpuPrecision: 'fp32', deviceOnly: true });
+  const inputs = Array.from({ length: FRAMES }, (_, i) => frame(i));
+  const cpu = await EngineClient.start(engineOptions(dir, 'device'));
+  const expected = await serveFrames(cpu, 's', greedy, inputs);
+  await cpu.stop();
+  assert.ok(expected.some((t) => t.length > 0), 'the CPU engine produced tokens');
+
+  const gpu = await EngineClient.start({ ...engineOptions(dir, 'auto'), provider: 'webgpu' });
+  assert.equal(gpu.info?.lmCaches, 'device');
+  assert.equal(gpu.info?.codecOverlap, 'full');
+  assert.deepEqual(await serveFrames(gpu, 's', greedy, inputs), expected);
+  await gpu.stop();
 });
 
 test('a device-only conversion needs a device precision', () => {
