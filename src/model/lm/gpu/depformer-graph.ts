@@ -49,7 +49,7 @@ export function depformerStep(b: GraphBuilder, cfg: LmConfig, src: WeightSource,
     return t;
   });
   const tok = b.gather(b.weight('emb', table, [embRows + 1, d.depDim], act), prev, 0);
-  let x: Residual = { x: castTo(b, b.add(proj, tok), act, 'float32'), pending: null }; // [B, depDim]
+  let x: Residual = { x: b.add(proj, tok), pending: null }; // [B, depDim]
 
   const ctx: LayerContext = { b, src, store, act, rope: null };
   const perStep = cfg.depformer_weights_per_step;
@@ -70,7 +70,7 @@ export function depformerStep(b: GraphBuilder, cfg: LmConfig, src: WeightSource,
       return b.matmul(b.softmax(b.matmul(q, cache.k), -1), cache.v);
     });
   }
-  const flat = castTo(b, settle(b, x), 'float32', act);
+  const flat = settle(b, x);
   const wOut = store.matrix(`linears.${k}`, d.card, d.depDim, () => src.get(`linears.${k}.weight`, [d.card, d.depDim]));
   const logits = castTo(b, storedLinear(b, flat, 'linear', wOut, d.card, d.depDim, act), act, 'float32');
   return { logits, present };

@@ -3,7 +3,7 @@ import { A, MS_DOMAIN, type DType, type GraphBuilder, type Value } from '../../o
 import { activation, type Activation } from '../../graphs/blocks/ffn.js';
 import type { LayerSpec } from '../transformer-layer.js';
 import { normWeights, projection } from '../weight-names.js';
-import { castTo, residualNorm, storedLinear, type Residual } from './ops.js';
+import { residualNorm, storedLinear, vectorWeight, type Residual } from './ops.js';
 import type { MatrixWeight, StorageWeights } from './weights.js';
 
 /** The same description of a layer as the CPU graphs use. */
@@ -35,31 +35,30 @@ export interface LayerContext {
 
 /**
  * One Moshi transformer layer for a single new frame per row ([B, D], rank 2
- * throughout), in the device graphs' mixed precision, close to Moshi's own
- * bf16 inference: the residual stream and norms in float32, projections,
- * attention, KV caches and FFN in the activation dtype (float16 for
- * fp16/int4). The layer's last residual add is left pending for the next
- * norm to fuse (see Residual).
+ * throughout), everything in the activation dtype (float16 for fp16/int4),
+ * as Moshi's own bf16 inference keeps it: the residual stream too, with the
+ * norms computing in float32 inside their kernels. The layer's last residual
+ * add is left pending for the next norm to fuse (see Residual).
  *
  * Written for few operators: on WebGPU every node costs host time whatever
- * its size (docs/gpu.md), so q, k and v come out of one reshape already in
- * heads layout and RoPE rotates q and k together in that layout.
+ * its size (docs/gpu.md), so there is no cast in a layer (a float32 residual
+ * stream cost four per layer, and changed the fixture's logit error by 4%,
+ * docs/gpu.md "Precision"), q, k and v come out of one reshape already in
+ * heads layout, and RoPE rotates q and k together in that layout.
  */
 export function gpuLayer(c: LayerContext, s: GpuLayerSpec, input: Residual, attend: Attend): Residual {
   const { b, src, store, act } = c;
   const lin = (h: Value, name: string, w: MatrixWeight, out: number, inp: number) => storedLinear(b, h, name, w, out, inp, act);
-  const toF32 = (h: Value) => castTo(b, h, act, 'float32');
   return b.scope(s.prefix, () => {
     const dh = s.dim / s.heads;
     const H = s.heads;
-    const r1 = residualNorm(b, input, 'norm1', normWeights(src, `${s.prefix}.norm1`, s.norm, s.dim));
-    const n1 = castTo(b, r1.normed, 'float32', act);
+    const r1 = residualNorm(b, input, 'norm1', normWeights(src, `${s.prefix}.norm1`, s.norm, s.dim), act);
     const attnPrefix = `${s.prefix}.self_attn`;
     // Names identify a weight (per-step layers hold one per step): a store may cache by name.
     const stepTag = s.perStep ? `.${s.step}` : '';
     const inProj = store.matrix(`${attnPrefix}.in_proj${stepTag}`, 3 * s.dim, s.dim, () => scaledInProj(src, attnPrefix, s, dh));
     // [B, 3D] is [B, 3, H, Dh] in memory, so also [B, 3H, 1, Dh]: q, k and v split off in heads layout.
-    const qkv = b.reshape(lin(n1, 'self_attn.in_proj', inProj, 3 * s.dim, s.dim), [0, 3 * H, 1, dh]);
+    const qkv = b.reshape(lin(r1.normed, 'self_attn.in_proj', inProj, 3 * s.dim, s.dim), [0, 3 * H, 1, dh]);
     let q: Value;
     let k: Value;
     let v: Value;
@@ -72,17 +71,16 @@ export function gpuLayer(c: LayerContext, s: GpuLayerSpec, input: Residual, atte
     }
     const merged = b.reshape(attend(q, k, v), [0, s.dim]);
     const outProj = store.matrix(`${attnPrefix}.out_proj${stepTag}`, s.dim, s.dim, () => projection(src, attnPrefix, 'out', s.step, s.steps, s.dim, s.dim));
-    let a = toF32(lin(merged, 'self_attn.out_proj', outProj, s.dim, s.dim));
-    if (s.layerScale) a = b.mul(a, b.weight('ls1', src.get(`${s.prefix}.layer_scale_1.scale`, [s.dim]), [s.dim]));
-    const r2 = residualNorm(b, { x: r1.x, pending: a }, 'norm2', normWeights(src, `${s.prefix}.norm2`, s.norm, s.dim));
-    const n2 = castTo(b, r2.normed, 'float32', act);
+    let a = lin(merged, 'self_attn.out_proj', outProj, s.dim, s.dim);
+    if (s.layerScale) a = b.mul(a, vectorWeight(b, 'ls1', src.get(`${s.prefix}.layer_scale_1.scale`, [s.dim]), act));
+    const r2 = residualNorm(b, { x: r1.x, pending: a }, 'norm2', normWeights(src, `${s.prefix}.norm2`, s.norm, s.dim), act);
     const gp = s.perStep ? `${s.prefix}.gating.${s.step}` : `${s.prefix}.gating`;
     const wIn = store.matrix(`${gp}.linear_in`, 2 * s.ffnHidden, s.dim, () => src.get(`${gp}.linear_in.weight`, [2 * s.ffnHidden, s.dim]));
     const wOut = store.matrix(`${gp}.linear_out`, s.dim, s.ffnHidden, () => src.get(`${gp}.linear_out.weight`, [s.dim, s.ffnHidden]));
-    const hid = lin(n2, 'gating.linear_in', wIn, 2 * s.ffnHidden, s.dim);
+    const hid = lin(r2.normed, 'gating.linear_in', wIn, 2 * s.ffnHidden, s.dim);
     const [gate, up] = b.split(hid, [s.ffnHidden, s.ffnHidden], -1) as [Value, Value];
-    let f = toF32(lin(b.mul(gatedActivation(b, gate, s.gating, act), up), 'gating.linear_out', wOut, s.dim, s.ffnHidden));
-    if (s.layerScale) f = b.mul(f, b.weight('ls2', src.get(`${s.prefix}.layer_scale_2.scale`, [s.dim]), [s.dim]));
+    let f = lin(b.mul(gatedActivation(b, gate, s.gating, act), up), 'gating.linear_out', wOut, s.dim, s.ffnHidden);
+    if (s.layerScale) f = b.mul(f, vectorWeight(b, 'ls2', src.get(`${s.prefix}.layer_scale_2.scale`, [s.dim]), act));
     return { x: r2.x, pending: f };
   });
 }

@@ -1,5 +1,6 @@
 import { A, MS_DOMAIN, type DType, type GraphBuilder, type Value } from '../../onnx/graph-builder.js';
 import type { NormWeights } from '../weight-names.js';
+import { toHalf } from './precision.js';
 import type { MatrixWeight } from './weights.js';
 
 /** Inner dimension from which a dense product is split along it (see splitCount). */
@@ -45,17 +46,22 @@ export function castTo(b: GraphBuilder, x: Value, from: DType, to: DType): Value
 }
 
 /**
- * A norm over the last axis of a float32 tensor, as one operator
- * (SimplifiedLayerNormalization is RMSNorm) so a device runs one kernel.
+ * A norm over the last axis of x (dtype `dt`), as one operator
+ * (SimplifiedLayerNormalization is RMSNorm) so a device runs one kernel; it
+ * computes in float32 whatever `dt` is (stash_type 1).
  */
-export function fusedNorm(b: GraphBuilder, x: Value, name: string, w: NormWeights): Value {
+export function fusedNorm(b: GraphBuilder, x: Value, name: string, w: NormWeights, dt: DType): Value {
   if (w.kind === 'rms') {
-    const alpha = b.weight(name, w.alpha, [w.alpha.length]);
-    return b.op1('SimplifiedLayerNormalization', [x, alpha], { axis: A.i(-1), epsilon: A.f(w.eps), stash_type: A.i(1) });
+    return b.op1('SimplifiedLayerNormalization', [x, vectorWeight(b, name, w.alpha, dt)], { axis: A.i(-1), epsilon: A.f(w.eps), stash_type: A.i(1) });
   }
-  const wt = b.weight(`${name}.weight`, w.weight, [w.weight.length]);
-  const bias = b.weight(`${name}.bias`, w.bias, [w.bias.length]);
-  return b.op1('LayerNormalization', [x, wt, bias], { axis: A.i(-1), epsilon: A.f(w.eps) });
+  const wt = vectorWeight(b, `${name}.weight`, w.weight, dt);
+  const bias = vectorWeight(b, `${name}.bias`, w.bias, dt);
+  return b.op1('LayerNormalization', [x, wt, bias], { axis: A.i(-1), epsilon: A.f(w.eps), stash_type: A.i(1) });
+}
+
+/** A per-channel vector (norm scales, layer scales) stored in dtype `dt`. */
+export function vectorWeight(b: GraphBuilder, name: string, v: Float32Array, dt: DType): Value {
+  return dt === 'float16' ? b.weight(name, toHalf(v), [v.length], 'float16') : b.weight(name, v, [v.length]);
 }
 
 /**
@@ -67,15 +73,14 @@ export interface Residual {
   pending: Value | null;
 }
 
-/** Adds the pending addend and normalizes: returns the normalized value and the new residual sum (both float32). */
-export function residualNorm(b: GraphBuilder, r: Residual, name: string, w: NormWeights): { normed: Value; x: Value } {
-  if (!r.pending) return { normed: fusedNorm(b, r.x, name, w), x: r.x };
+/** Adds the pending addend and normalizes: returns the normalized value and the new residual sum (both of dtype `dt`). */
+export function residualNorm(b: GraphBuilder, r: Residual, name: string, w: NormWeights, dt: DType): { normed: Value; x: Value } {
+  if (!r.pending) return { normed: fusedNorm(b, r.x, name, w, dt), x: r.x };
   if (w.kind !== 'rms') {
     const x = b.add(r.x, r.pending);
-    return { normed: fusedNorm(b, x, name, w), x };
+    return { normed: fusedNorm(b, x, name, w, dt), x };
   }
-  const alpha = b.weight(name, w.alpha, [w.alpha.length]);
-  const outs = b.op('SkipSimplifiedLayerNormalization', [r.pending, r.x, alpha], { epsilon: A.f(w.eps) }, { outputs: 4, domain: MS_DOMAIN });
+  const outs = b.op('SkipSimplifiedLayerNormalization', [r.pending, r.x, vectorWeight(b, name, w.alpha, dt)], { epsilon: A.f(w.eps) }, { outputs: 4, domain: MS_DOMAIN });
   return { normed: outs[0]!, x: outs[3]! };
 }
 

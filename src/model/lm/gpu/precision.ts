@@ -1,8 +1,9 @@
 import type { DType } from '../../onnx/graph-builder.js';
 
 /**
- * Weight precision of the device graphs. fp16 and int4 compute in float16
- * (the residual stream, norms and graph inputs/outputs stay float32); int4
+ * Weight precision of the device graphs. fp16 and int4 compute in float16,
+ * the residual stream included (norms compute in float32 inside their
+ * kernels; graph inputs and outputs stay float32); int4
  * stores the large matrices as onnxruntime's MatMulNBits blocks.
  */
 export type Precision = 'fp32' | 'fp16' | 'int4';

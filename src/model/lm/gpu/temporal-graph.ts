@@ -56,7 +56,7 @@ export function buildGpuTemporalGraph(cfg: LmConfig, src: WeightSource, store: S
   });
   const emb = b.gather(b.weight('emb_table', embTable, [layout.rows, d.dim], act), tokens, 0);
   // [B, 1, S, D] summed over the streams (and the one frame): the residual stream is [B, D].
-  let x: Residual = { x: castTo(b, b.reduceSum(emb, [1, 2], false), act, 'float32'), pending: null };
+  let x: Residual = { x: b.reduceSum(emb, [1, 2], false), pending: null };
 
   const ctx: LayerContext = { b, src, store, act, rope: { cos, sin, rowIds } };
   for (let l = 0; l < d.layers; l++) {
@@ -73,10 +73,10 @@ export function buildGpuTemporalGraph(cfg: LmConfig, src: WeightSource, store: S
       return b.matmul(b.softmax(b.add(b.matmul(q, keys), bias), -1), vals);
     });
   }
-  const hidden = residualNorm(b, x, 'out_norm', normWeights(src, 'out_norm', cfg.norm, d.dim)).normed;
-  b.output(hidden, 'hidden', 'float32', ['B', d.dim]);
+  const normed = residualNorm(b, x, 'out_norm', normWeights(src, 'out_norm', cfg.norm, d.dim), act).normed;
+  b.output(castTo(b, normed, act, 'float32'), 'hidden', 'float32', ['B', d.dim]);
   const wText = store.matrix('text_linear', d.textCard, d.dim, () => src.get('text_linear.weight', [d.textCard, d.dim]));
-  const logits = castTo(b, storedLinear(b, castTo(b, hidden, 'float32', act), 'text_linear', wText, d.textCard, d.dim, act), act, 'float32');
+  const logits = castTo(b, storedLinear(b, normed, 'text_linear', wText, d.textCard, d.dim, act), act, 'float32');
   b.output(logits, 'text_logits', 'float32', ['B', d.textCard]);
   return b.build();
 }
