@@ -103,8 +103,13 @@ function rope(b: GraphBuilder, x: Value, t: RopeTables, heads: number): Value {
   return b.op1('RotaryEmbedding', [x, t.rowIds, t.cos, t.sin], { interleaved: A.i(1), num_heads: A.i(heads) }, MS_DOMAIN);
 }
 
-/** SiLU and friends in the activation dtype; activations with float32 constants go through float32. */
+/**
+ * SiLU and friends in the activation dtype; activations with float32 constants
+ * go through float32. SiLU is x * sigmoid(x), onnxruntime's QuickGelu with
+ * alpha 1: one kernel instead of two.
+ */
 function gatedActivation(b: GraphBuilder, x: Value, kind: Activation, act: DType): Value {
+  if (kind === 'silu') return b.op1('QuickGelu', [x], { alpha: A.f(1) }, MS_DOMAIN);
   if (act === 'float32' || kind !== 'gelu') return activation(b, x, kind);
   return b.cast(activation(b, b.cast(x, 'float32'), kind), act);
 }
