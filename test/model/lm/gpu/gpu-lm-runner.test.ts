@@ -9,7 +9,7 @@ import { FIXTURE, fixtureLmConfig } from '../../../helpers/fixture.js';
 import { fixtureGpuRunner } from './fixture-gpu.js';
 import { maxAbsDiff } from '../../../helpers/arrays.js';
 import { tokensAt } from '../../../helpers/lm-rows.js';
-import { DEVICE_PROVIDERS } from '../../../helpers/webgpu.js';
+import { DEVICE_PROVIDERS, WEBGPU_SKIP } from '../../../helpers/webgpu.js';
 
 const ref = loadReference(join(FIXTURE, 'reference.json'));
 
@@ -110,3 +110,21 @@ for (const provider of DEVICE_PROVIDERS) {
     await runner.release();
   });
 }
+
+test('int4 (MatMulNBits) graphs give on WebGPU the logits they give on the CPU, to float16 noise', { skip: WEBGPU_SKIP }, async () => {
+  const cpu = await fixtureGpuRunner(2, 'int4');
+  const gpu = await fixtureGpuRunner(2, 'int4', undefined, undefined, 'webgpu');
+  const fp16 = await fixtureGpuRunner(2, 'fp16', undefined, undefined, 'webgpu');
+  let worst = 0;
+  let quantized = 0;
+  for (let t = 0; t < 12; t++) {
+    const a = await stepRows(cpu, [3, 8], [t, t]);
+    const b = await stepRows(gpu, [3, 8], [t, t]);
+    worst = Math.max(worst, maxAbsDiff(a, b));
+    quantized = Math.max(quantized, maxAbsDiff(b, await stepRows(fp16, [3, 8], [t, t])));
+  }
+  assert.ok(worst < 2e-2, `int4 on WebGPU against the CPU: ${worst}`);
+  // 4-bit weights move the logits far more than that: the comparison above is not between two float16 runs.
+  assert.ok(quantized > 10 * worst, `int4 against float16: ${quantized}, providers: ${worst}`);
+  for (const r of [cpu, gpu, fp16]) await r.release();
+});
