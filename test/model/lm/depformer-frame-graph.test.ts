@@ -60,7 +60,7 @@ test('the depformer frame graph, greedy, gives the argmax of every codebook step
 
 for (const provider of DEVICE_PROVIDERS) {
   test(`with caches on the device the frame graph also gives the per-step argmax (${provider})`, async () => {
-    await greedyMatchesSteps(await fixtureGpuRunner(ROWS, 'fp32', undefined, undefined, provider));
+    await greedyMatchesSteps(await fixtureGpuRunner(ROWS, { provider }));
   });
 }
 

@@ -9,7 +9,16 @@ import { encodeModel } from '../../../../src/model/onnx/serialize.js';
 import { FIXTURE, fixtureLmConfig } from '../../../helpers/fixture.js';
 
 /** The fixture's LM with its caches on the device (host tensors on the CPU provider). */
-export async function fixtureGpuRunner(slots: number, precision: Precision = 'fp32', capacity?: number, context?: number, provider: ExecutionProvider = 'cpu'): Promise<GpuLmRunner> {
+export interface FixtureGpuOptions {
+  precision?: Precision;
+  /** Ring length (default: the context). */
+  capacity?: number;
+  /** Overrides the fixture's context. */
+  context?: number;
+  provider?: ExecutionProvider;
+}
+
+export async function fixtureGpuRunner(slots: number, { precision = 'fp32', capacity, context, provider = 'cpu' }: FixtureGpuOptions = {}): Promise<GpuLmRunner> {
   const cfg = context === undefined ? fixtureLmConfig() : { ...fixtureLmConfig(), context };
   const src = new SafetensorsWeights(SafetensorsFile.open(join(FIXTURE, 'model.safetensors')));
   const g = buildGpuLmGraphs(cfg, src, new ConvertedWeights(precision));

@@ -24,7 +24,7 @@ async function stepRows(runner: GpuLmRunner, seeds: number[], steps: number[], e
 
 for (const provider of DEVICE_PROVIDERS) {
   test(`device-cache runner (float32) matches the reference past the context, its rings written in place (${provider})`, async () => {
-    const runner = await fixtureGpuRunner(1, 'fp32', undefined, undefined, provider);
+    const runner = await fixtureGpuRunner(1, { provider });
     const cfg = fixtureLmConfig();
     assert.ok(ref.lm.steps > cfg.context + 1, 'the fixture runs past a full ring');
     const r = await lmParity(runner, cfg.delays, ref.lm);
@@ -36,8 +36,8 @@ for (const provider of DEVICE_PROVIDERS) {
 
   test(`a ring shorter than the context attends to the last C frames, as a model with context C does (${provider})`, async () => {
     const C = 5;
-    const short = await fixtureGpuRunner(1, 'fp32', C, undefined, provider);
-    const narrow = await fixtureGpuRunner(1, 'fp32', undefined, C, provider);
+    const short = await fixtureGpuRunner(1, { capacity: C, provider });
+    const narrow = await fixtureGpuRunner(1, { context: C, provider });
     assert.equal(short.capacity, C);
     assert.ok(short.config.context > C);
     for (let t = 0; t < 3 * C; t++) {
@@ -50,7 +50,7 @@ for (const provider of DEVICE_PROVIDERS) {
   });
 
   test(`float16 weights and activations keep the fixture logits within 2e-2 (${provider})`, async () => {
-    const runner = await fixtureGpuRunner(1, 'fp16', undefined, undefined, provider);
+    const runner = await fixtureGpuRunner(1, { precision: 'fp16', provider });
     const r = await lmParity(runner, fixtureLmConfig().delays, ref.lm);
     assert.ok(r.maxTextLogitDiff < 2e-2, `text ${r.maxTextLogitDiff}`);
     assert.ok(r.maxDepformerLogitDiff < 2e-2, `depformer ${r.maxDepformerLogitDiff}`);
@@ -60,7 +60,7 @@ for (const provider of DEVICE_PROVIDERS) {
   test(`rows at different positions each get what they get alone; skipped rows keep their state (${provider})`, async () => {
     const starts = [0, 5, 12];
     const steps = 8;
-    const solo = await fixtureGpuRunner(1, 'fp32', undefined, undefined, provider);
+    const solo = await fixtureGpuRunner(1, { provider });
     const d = solo.dims;
     const alone: Float32Array[][] = [];
     for (let s = 0; s < 3; s++) {
@@ -74,7 +74,7 @@ for (const provider of DEVICE_PROVIDERS) {
     }
     await solo.release();
 
-    const runner = await fixtureGpuRunner(3, 'fp32', undefined, undefined, provider);
+    const runner = await fixtureGpuRunner(3, { provider });
     // Bring each row to its start, one at a time (the others skip: exec = 0).
     for (let s = 0; s < 3; s++) {
       const exec = new Uint8Array(3);
@@ -92,13 +92,13 @@ for (const provider of DEVICE_PROVIDERS) {
   });
 
   test(`moveSlot carries a session to another row, caches included (${provider})`, async () => {
-    const solo = await fixtureGpuRunner(1, 'fp32', undefined, undefined, provider);
+    const solo = await fixtureGpuRunner(1, { provider });
     const d = solo.dims;
     const want: Float32Array[] = [];
     for (let t = 0; t < 30; t++) want.push((await stepRows(solo, [7], [t])).slice());
     await solo.release();
 
-    const runner = await fixtureGpuRunner(2, 'fp32', undefined, undefined, provider);
+    const runner = await fixtureGpuRunner(2, { provider });
     for (let t = 0; t < 20; t++) await stepRows(runner, [5, 7], [t, t]);
     runner.moveSlot(1, 0);
     runner.resetSlot(1);
@@ -112,9 +112,9 @@ for (const provider of DEVICE_PROVIDERS) {
 }
 
 test('int4 (MatMulNBits) graphs give on WebGPU the logits they give on the CPU, to float16 noise', { skip: WEBGPU_SKIP }, async () => {
-  const cpu = await fixtureGpuRunner(2, 'int4');
-  const gpu = await fixtureGpuRunner(2, 'int4', undefined, undefined, 'webgpu');
-  const fp16 = await fixtureGpuRunner(2, 'fp16', undefined, undefined, 'webgpu');
+  const cpu = await fixtureGpuRunner(2, { precision: 'int4' });
+  const gpu = await fixtureGpuRunner(2, { precision: 'int4', provider: 'webgpu' });
+  const fp16 = await fixtureGpuRunner(2, { precision: 'fp16', provider: 'webgpu' });
   let worst = 0;
   let quantized = 0;
   for (let t = 0; t < 12; t++) {
